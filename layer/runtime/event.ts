@@ -1,0 +1,167 @@
+import { SpanKind, type Attributes } from '@opentelemetry/api';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_ROUTE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_URL_PATH,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from '@opentelemetry/semantic-conventions';
+import type { FaasTrigger } from './semconv';
+
+/** Header names in lower case, each with its first value. */
+export type HeaderMap = Record<string, string>;
+
+/** What the runtime learns from an event before the handler runs. */
+export interface EventShape {
+  /** `faas.trigger`. */
+  readonly trigger: FaasTrigger;
+  /** Whether the event is an HTTP request (API Gateway, ALB, function URL). */
+  readonly http: boolean;
+  /** The span kind of the invocation span. */
+  readonly kind: SpanKind;
+  /** The span name, e.g. `POST /payments`; undefined means the function name. */
+  readonly spanName?: string;
+  /** Attributes known from the event. */
+  readonly attributes: Attributes;
+  /** The request headers, when the event carries any. */
+  readonly headers?: HeaderMap;
+}
+
+type Json = Record<string, unknown>;
+
+const OTHER: EventShape = { trigger: 'other', http: false, kind: SpanKind.SERVER, attributes: {} };
+
+/**
+ * Recognises the event sources whose shape the runtime understands. An event of any other shape
+ * (or no object at all) is an `other` trigger with no attributes; this function never throws.
+ */
+export function describeEvent(event: unknown): EventShape {
+  if (!isObject(event)) return OTHER;
+  const requestContext = isObject(event.requestContext) ? event.requestContext : undefined;
+  if (requestContext && isObject(requestContext.http) && typeof event.version === 'string') {
+    return httpApiV2(event, requestContext, requestContext.http);
+  }
+  if (requestContext && isObject(requestContext.elb)) return alb(event);
+  if (typeof event.httpMethod === 'string' && (requestContext || typeof event.resource === 'string')) {
+    return restApi(event, requestContext);
+  }
+  const records = Array.isArray(event.Records) ? event.Records : undefined;
+  if (records && records.length > 0 && isObject(records[0])) {
+    const source = String(records[0].eventSource ?? records[0].EventSource ?? '');
+    if (source === 'aws:sqs' || source === 'aws:sns') return { ...OTHER, trigger: 'pubsub' };
+    if (source === 'aws:s3' || source === 'aws:dynamodb' || source === 'aws:kinesis') {
+      return { ...OTHER, trigger: 'datasource' };
+    }
+  }
+  if (typeof event['detail-type'] === 'string' && typeof event.source === 'string') {
+    const timer = event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event';
+    return { ...OTHER, trigger: timer ? 'timer' : 'pubsub' };
+  }
+  if (isObject(event.headers)) return { ...OTHER, headers: headerMap(event.headers, undefined) };
+  return OTHER;
+}
+
+/** API Gateway HTTP API (payload 2.0) and Lambda function URLs. */
+function httpApiV2(event: Json, requestContext: Json, http: Json): EventShape {
+  const headers = headerMap(event.headers, undefined);
+  const method = str(http.method);
+  const routeKey = str(requestContext.routeKey);
+  const route = routeKey && routeKey !== '$default' ? routeKey.slice(routeKey.indexOf(' ') + 1) : undefined;
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: method,
+    [ATTR_URL_PATH]: str(http.path) ?? str(event.rawPath),
+    [ATTR_URL_SCHEME]: 'https',
+    [ATTR_SERVER_ADDRESS]: str(requestContext.domainName) ?? headers.host,
+    [ATTR_HTTP_ROUTE]: route,
+    [ATTR_USER_AGENT_ORIGINAL]: str(http.userAgent) ?? headers['user-agent'],
+    [ATTR_CLIENT_ADDRESS]: str(http.sourceIp),
+  };
+  return httpShape(method, route, attributes, headers);
+}
+
+/** API Gateway REST API (payload 1.0, also HTTP APIs configured for 1.0). */
+function restApi(event: Json, requestContext: Json | undefined): EventShape {
+  const headers = headerMap(event.headers, event.multiValueHeaders);
+  const method = str(event.httpMethod);
+  const route = str(event.resource) ?? str(requestContext?.resourcePath);
+  const identity = isObject(requestContext?.identity) ? requestContext.identity : {};
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: method,
+    [ATTR_URL_PATH]: str(event.path),
+    [ATTR_URL_SCHEME]: 'https',
+    [ATTR_SERVER_ADDRESS]: str(requestContext?.domainName) ?? headers.host,
+    [ATTR_HTTP_ROUTE]: route,
+    [ATTR_USER_AGENT_ORIGINAL]: headers['user-agent'] ?? str(identity.userAgent),
+    [ATTR_CLIENT_ADDRESS]: str(identity.sourceIp),
+  };
+  return httpShape(method, route, attributes, headers);
+}
+
+/** Application Load Balancer target (with or without multi-value headers). */
+function alb(event: Json): EventShape {
+  const headers = headerMap(event.headers, event.multiValueHeaders);
+  const method = str(event.httpMethod);
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: method,
+    [ATTR_URL_PATH]: str(event.path),
+    [ATTR_URL_SCHEME]: headers['x-forwarded-proto'] ?? 'http',
+    [ATTR_SERVER_ADDRESS]: headers.host,
+    [ATTR_USER_AGENT_ORIGINAL]: headers['user-agent'],
+    [ATTR_CLIENT_ADDRESS]: headers['x-forwarded-for']?.split(',')[0]?.trim(),
+  };
+  return httpShape(method, undefined, attributes, headers);
+}
+
+function httpShape(
+  method: string | undefined,
+  route: string | undefined,
+  attributes: Attributes,
+  headers: HeaderMap,
+): EventShape {
+  for (const key of Object.keys(attributes)) {
+    if (attributes[key] === undefined) delete attributes[key];
+  }
+  const spanName = method ? (route ? `${method} ${route}` : method) : undefined;
+  return { trigger: 'http', http: true, kind: SpanKind.SERVER, spanName, attributes, headers };
+}
+
+/**
+ * Lower-cases header names (HTTP headers are case-insensitive and API Gateway keeps the
+ * client's case) and keeps the first value of each; multi-value headers fill the gaps.
+ */
+export function headerMap(single: unknown, multi: unknown): HeaderMap {
+  const map: HeaderMap = {};
+  if (isObject(multi)) {
+    for (const [name, values] of Object.entries(multi)) {
+      if (Array.isArray(values) && typeof values[0] === 'string') map[name.toLowerCase()] = values[0];
+    }
+  }
+  if (isObject(single)) {
+    for (const [name, value] of Object.entries(single)) {
+      if (typeof value === 'string') map[name.toLowerCase()] = value;
+    }
+  }
+  return map;
+}
+
+/** The status code of an HTTP handler's result: an object's `statusCode`, or 200 (payload 2.0). */
+export function httpStatusOf(result: unknown): number | undefined {
+  if (isObject(result)) {
+    const code = result.statusCode;
+    if (typeof code === 'number' && Number.isInteger(code)) return code;
+    if (typeof code === 'string' && /^\d{3}$/.test(code)) return Number(code);
+    // Payload 2.0 treats an object without statusCode as a 200 JSON body.
+    return 'statusCode' in result ? undefined : 200;
+  }
+  return result === undefined ? undefined : 200;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

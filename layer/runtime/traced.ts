@@ -1,0 +1,221 @@
+import { SpanStatusCode, context as otelContext, trace, type Span } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
+import type { Context } from 'aws-lambda';
+import { warnOnce } from './diagnostics';
+import { asException, errorType } from './errors';
+import { describeEvent, httpStatusOf, type EventShape } from './event';
+import { extractParent } from './propagation';
+import {
+  ATTR_CLOUD_ACCOUNT_ID,
+  ATTR_CLOUD_PROVIDER,
+  ATTR_CLOUD_REGION,
+  ATTR_CLOUD_RESOURCE_ID,
+  ATTR_FAAS_COLDSTART,
+  ATTR_FAAS_INVOCATION_ID,
+  ATTR_FAAS_NAME,
+  ATTR_FAAS_TRIGGER,
+} from './semconv';
+import { endOpenClientSpans, takeColdStart, tracingRuntime, type TracingRuntime } from './tracing';
+
+/** An async Lambda handler. */
+export type AsyncHandler<TEvent = unknown, TResult = unknown> = (
+  event: TEvent,
+  context: Context,
+) => Promise<TResult> | TResult;
+
+/** A callback-style Lambda handler (runtimes up to Node.js 22). */
+export type CallbackHandler<TEvent = unknown, TResult = unknown> = (
+  event: TEvent,
+  context: Context,
+  callback: (error?: Error | string | null, result?: TResult) => void,
+) => void;
+
+/** What `traced` returns: an async handler, accepted by every Node.js runtime. */
+export type TracedHandler<TEvent = unknown, TResult = unknown> = (
+  event: TEvent,
+  context: Context,
+) => Promise<TResult>;
+
+/** Time kept back from the function's remaining time when the flush deadline is taken. */
+const FLUSH_RESERVE_MS = 50;
+
+/**
+ * Wraps a Lambda handler so every invocation is a span of an OpenTelemetry trace.
+ *
+ * The span's parent comes from the event (W3C `traceparent` in the request headers, else a
+ * sampled Lambda X-Ray header); the span carries the FaaS and cloud semantic conventions, and
+ * the HTTP ones for API Gateway, ALB and function-URL events. A thrown error is recorded and
+ * rethrown unchanged; a 5xx response marks the span as an error; the result is returned as the
+ * handler gave it. Spans are exported before the invocation returns, within a deadline taken from
+ * the remaining time, and a failure of tracing itself never reaches the handler's caller.
+ *
+ * A callback-style handler (three parameters) is called with a callback and turned into an
+ * async one.
+ *
+ * @example
+ * export const handler = traced(async (event: APIGatewayProxyEventV2) => {
+ *   return { statusCode: 200, body: 'ok' };
+ * });
+ */
+export function traced<TEvent = unknown, TResult = unknown>(
+  handler: AsyncHandler<TEvent, TResult> | CallbackHandler<TEvent, TResult>,
+): TracedHandler<TEvent, TResult> {
+  if (typeof handler !== 'function') {
+    throw new TypeError('traced(handler): handler must be a function');
+  }
+  const run = asAsync(handler);
+  const runtime = tracingRuntime();
+  if (!runtime) return run;
+  return (event, lambdaContext) => invoke(runtime, run, event, lambdaContext);
+}
+
+async function invoke<TEvent, TResult>(
+  runtime: TracingRuntime,
+  run: TracedHandler<TEvent, TResult>,
+  event: TEvent,
+  lambdaContext: Context,
+): Promise<TResult> {
+  const started = startInvocation(runtime, event, lambdaContext);
+  if (!started) return run(event, lambdaContext);
+  const { span, shape } = started;
+  let failed = false;
+  try {
+    const result = await otelContext.with(trace.setSpan(otelContext.active(), span), () =>
+      run(event, lambdaContext),
+    );
+    failed = recordResult(span, shape, result);
+    return result;
+  } catch (error) {
+    failed = true;
+    recordError(span, error);
+    throw error;
+  } finally {
+    await endInvocation(runtime, span, failed, lambdaContext);
+  }
+}
+
+function startInvocation(
+  runtime: TracingRuntime,
+  event: unknown,
+  lambdaContext: Context,
+): { span: Span; shape: EventShape } | undefined {
+  try {
+    const shape = describeEvent(event);
+    const parent = extractParent(shape.headers, process.env._X_AMZN_TRACE_ID);
+    const functionName = lambdaContext?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
+    const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
+    const span = runtime.tracer.startSpan(
+      shape.spanName ?? functionName ?? 'invocation',
+      {
+        kind: shape.kind,
+        attributes: {
+          ...shape.attributes,
+          [ATTR_FAAS_TRIGGER]: shape.trigger,
+          [ATTR_FAAS_INVOCATION_ID]: lambdaContext?.awsRequestId,
+          [ATTR_FAAS_COLDSTART]: takeColdStart(),
+          [ATTR_FAAS_NAME]: functionName,
+          [ATTR_CLOUD_PROVIDER]: 'aws',
+          [ATTR_CLOUD_REGION]: process.env.AWS_REGION ?? arn?.region,
+          [ATTR_CLOUD_ACCOUNT_ID]: arn?.account,
+          [ATTR_CLOUD_RESOURCE_ID]: arn?.resourceId,
+        },
+      },
+      parent,
+    );
+    return { span, shape };
+  } catch (error) {
+    warnOnce('start', 'starting the invocation span failed; this invocation runs untraced', error);
+    return undefined;
+  }
+}
+
+/** Records the handler's result on the span; returns whether it is a failure (an HTTP 5xx). */
+function recordResult(span: Span, shape: EventShape, result: unknown): boolean {
+  try {
+    if (!shape.http) return false;
+    const status = httpStatusOf(result);
+    if (status === undefined) return false;
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    if (status >= 500) {
+      span.setAttribute(ATTR_ERROR_TYPE, String(status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      return true;
+    }
+  } catch (error) {
+    warnOnce('result', 'recording the handler result failed', error);
+  }
+  return false;
+}
+
+function recordError(span: Span, error: unknown): void {
+  try {
+    span.recordException(asException(error));
+    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  } catch (recordFailure) {
+    warnOnce('error', 'recording the handler error failed', recordFailure);
+  }
+}
+
+async function endInvocation(
+  runtime: TracingRuntime,
+  span: Span,
+  failed: boolean,
+  lambdaContext: Context,
+): Promise<void> {
+  try {
+    span.end();
+    endOpenClientSpans();
+    await runtime.processor.flushInvocation({
+      traceId: span.spanContext().traceId,
+      failed: failed && runtime.config.keepErrors,
+      deadlineMs: flushDeadline(runtime.config.flushTimeoutMs, lambdaContext),
+    });
+  } catch (error) {
+    warnOnce('flush', 'exporting the invocation spans failed', error);
+  }
+}
+
+/** The flush deadline: the configured timeout, but never past the function's own timeout. */
+function flushDeadline(flushTimeoutMs: number, lambdaContext: Context): number {
+  const remaining =
+    typeof lambdaContext?.getRemainingTimeInMillis === 'function'
+      ? lambdaContext.getRemainingTimeInMillis()
+      : Number.POSITIVE_INFINITY;
+  return Math.max(0, Math.min(flushTimeoutMs, remaining - FLUSH_RESERVE_MS));
+}
+
+/** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`. */
+function parseFunctionArn(
+  arn: string | undefined,
+): { region: string; account: string; resourceId: string } | undefined {
+  if (typeof arn !== 'string') return undefined;
+  const parts = arn.split(':');
+  if (parts.length < 7 || parts[0] !== 'arn' || parts[2] !== 'lambda') return undefined;
+  // cloud.resource_id is the function's ARN without the alias or version it was invoked with.
+  return { region: parts[3], account: parts[4], resourceId: parts.slice(0, 7).join(':') };
+}
+
+function asAsync<TEvent, TResult>(
+  handler: AsyncHandler<TEvent, TResult> | CallbackHandler<TEvent, TResult>,
+): TracedHandler<TEvent, TResult> {
+  if (handler.length < 3) {
+    const asyncHandler = handler as AsyncHandler<TEvent, TResult>;
+    return async (event, lambdaContext) => asyncHandler(event, lambdaContext);
+  }
+  const callbackHandler = handler as CallbackHandler<TEvent, TResult>;
+  return (event, lambdaContext) =>
+    new Promise<TResult>((resolve, reject) => {
+      const callback = (error?: Error | string | null, result?: TResult) => {
+        if (error !== undefined && error !== null) reject(error);
+        else resolve(result as TResult);
+      };
+      const returned: unknown = callbackHandler(event, lambdaContext, callback);
+      if (returned && typeof (returned as Promise<TResult>).then === 'function') {
+        (returned as Promise<TResult>).then(resolve, reject);
+      }
+    });
+}
