@@ -1,0 +1,3 @@
+export * from './exporter-header-value';
+export * from './tracing-collector';
+export * from './tracing-exporter';

@@ -1,0 +1,230 @@
+import * as path from 'path';
+import { Annotations, Token, Tokenization } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
+import { TracingCollectorKind } from '../collector/tracing-collector';
+import { TracingExporterKind } from '../collector/tracing-exporter';
+import { renderCollectorConfig, RenderedCollectorConfig } from '../private/collector-config';
+import { collectorConfigLayer, collectorLayerArn } from '../private/collector-layers';
+import {
+  COLLECTOR_CONFIG_PATH,
+  COLLECTOR_OTLP_HTTP_ENDPOINT,
+  ENV,
+  SAMPLER,
+  TRACED_CONSTRUCT,
+} from '../private/constants';
+import { tracedBundling } from '../private/bundling';
+import {
+  DEFAULT_LOGGING_FORMAT,
+  DEFAULT_RUNTIME,
+  resolveTracingOptions,
+  ResolvedTracingOptions,
+} from '../private/defaults';
+import { tracedEntryPath, WRAPPER_EXPORT } from '../private/entry';
+import { tracedFunctionErrors, tracedFunctionWarnings } from '../private/validate';
+import { TracingOptions } from '../settings/tracing-options';
+
+/** Props of a `TracedFunction`: the props of a `NodejsFunction` plus the tracing options. */
+export interface TracedFunctionProps extends nodejs.NodejsFunctionProps, TracingOptions {
+  /**
+   * Path of the file that exports your handler (`.ts`, `.js`, `.mjs`, ...). It is bundled
+   * wrapped by the tracing runtime.
+   */
+  readonly entry: string;
+
+  /**
+   * The name of the handler export of `entry` (a JavaScript identifier, not `file.export`).
+   *
+   * @default 'handler'
+   */
+  readonly handler?: string;
+
+  /**
+   * The Lambda runtime; must be a Node.js runtime.
+   *
+   * @default lambda.Runtime.NODEJS_22_X
+   */
+  readonly runtime?: lambda.Runtime;
+
+  /**
+   * The log group the function writes to.
+   *
+   * @default - a new log group with `logRetention` (one month unless set)
+   */
+  readonly logGroup?: logs.ILogGroup;
+
+  /**
+   * How long the function's own log group keeps its logs (ignored with `logGroup`). Unlike
+   * `NodejsFunction`, this never creates the legacy log retention custom resource.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The format of the function's logs.
+   *
+   * @default lambda.LoggingFormat.JSON
+   */
+  readonly loggingFormat?: lambda.LoggingFormat;
+
+  /**
+   * Bundling options, merged with the library's: your `define` and `esbuildArgs` are kept, the
+   * library's own keys (the handler alias and export name) win.
+   *
+   * @default - `minify: true`, `sourceMap: false`, `mainFields: ['module', 'main']`, target from the runtime
+   */
+  readonly bundling?: nodejs.BundlingOptions;
+}
+
+/** The props of `NodejsFunction` that `TracedFunction` decides itself or does not pass on. */
+type OwnKeys = keyof TracingOptions | 'entry' | 'handler' | 'code' | 'bundling' | 'environment';
+
+/**
+ * A Node.js Lambda function traced with OpenTelemetry: your handler is bundled wrapped by the
+ * tracing runtime (no monkey patching), the upstream OpenTelemetry Collector runs as an
+ * extension layer with a configuration rendered at synth, and the function gets its own log
+ * group with a retention and JSON logs.
+ *
+ * Options come from the library defaults, then `TracingSettings` of the enclosing scopes, then
+ * these props.
+ *
+ * @example
+ * const fn = new TracedFunction(stack, 'Authorize', {
+ *   entry: path.join(__dirname, 'handlers', 'authorize.ts'),
+ *   samplingRatio: 0.2,
+ *   exporter: TracingExporter.otlp({
+ *     endpoint: 'https://api.honeycomb.io',
+ *     headers: { 'x-honeycomb-team': ExporterHeaderValue.fromSecret(apiKeySecret) },
+ *   }),
+ * });
+ */
+export class TracedFunction extends nodejs.NodejsFunction {
+  /** The tracing options this function resolved (defaults, settings, then props). */
+  public readonly tracingOptions: ResolvedTracingOptions;
+
+  /** The rendered collector configuration (undefined with `TracingCollector.none()`). */
+  public readonly collectorConfig?: RenderedCollectorConfig;
+
+  constructor(scope: Construct, id: string, props: TracedFunctionProps) {
+    const options = resolveTracingOptions(scope, id, props);
+    const runtime = props.runtime ?? DEFAULT_RUNTIME;
+    const userEntry = props.entry ? path.resolve(props.entry) : undefined;
+
+    const collectorConfig =
+      options.collector.kind === TracingCollectorKind.LAMBDA_LAYER
+        ? renderCollectorConfig(options.exporter)
+        : undefined;
+    const ours = tracingEnvironment(options, collectorConfig);
+    const userEnvironment = props.environment ?? {};
+    const overriddenEnvironment = Object.keys(ours).filter((k) => k in userEnvironment);
+
+    const facts = {
+      entry: userEntry,
+      handler: props.handler,
+      hasCode: props.code !== undefined,
+      runtime,
+      timeout: props.timeout,
+      loggingFormat: props.loggingFormat ?? DEFAULT_LOGGING_FORMAT,
+      hasOwnLogGroup: props.logGroup !== undefined,
+      logRetentionGiven: props.logRetention !== undefined,
+      overriddenEnvironment,
+    };
+    const errors = tracedFunctionErrors(options, facts);
+    if (errors.length > 0) {
+      const where = scope.node.path ? `${scope.node.path}/${id}` : id;
+      throw new Error(`TracedFunction ${where} has invalid props:\n  - ${errors.join('\n  - ')}`);
+    }
+
+    const logGroup =
+      props.logGroup ?? new logs.LogGroup(scope, `${id}LogGroup`, { retention: options.logRetention });
+
+    super(scope, id, {
+      ...stripOwnProps(props),
+      runtime,
+      entry: tracedEntryPath(),
+      handler: WRAPPER_EXPORT,
+      logGroup,
+      loggingFormat: facts.loggingFormat,
+      environment: { ...ours, ...userEnvironment },
+      bundling: tracedBundling(props.bundling, props.handler, userEntry!),
+    });
+    (this as unknown as Record<symbol, boolean>)[TRACED_CONSTRUCT] = true;
+    this.tracingOptions = options;
+    this.collectorConfig = collectorConfig;
+
+    if (collectorConfig) {
+      const collectorLayer = lambda.LayerVersion.fromLayerVersionArn(
+        this,
+        'CollectorLayer',
+        collectorLayerArn(this, options.collector, this.architecture),
+      );
+      this.addLayers(collectorLayer, collectorConfigLayer(this, collectorConfig));
+      for (const secret of collectorConfig.secrets) {
+        secret.grantRead(this);
+      }
+    }
+
+    for (const warning of tracedFunctionWarnings(options, facts)) {
+      Annotations.of(this).addWarningV2(warning.id, warning.message);
+    }
+  }
+}
+
+/** The environment variables the runtime and the collector read. */
+function tracingEnvironment(
+  options: ResolvedTracingOptions,
+  collectorConfig: RenderedCollectorConfig | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {
+    [ENV.SERVICE_NAME]: options.serviceName,
+    [ENV.SAMPLER]: SAMPLER,
+    [ENV.SAMPLER_ARG]: Token.isUnresolved(options.samplingRatio)
+      ? Tokenization.stringifyNumber(options.samplingRatio)
+      : String(options.samplingRatio),
+    [ENV.KEEP_ERRORS]: String(options.keepErrors),
+    [ENV.FLUSH_TIMEOUT_MS]: String(options.flushTimeout.toMilliseconds()),
+  };
+  if (collectorConfig) {
+    env[ENV.OTLP_ENDPOINT] = `http://${COLLECTOR_OTLP_HTTP_ENDPOINT}`;
+    env[ENV.COLLECTOR_CONFIG_URI] = COLLECTOR_CONFIG_PATH;
+    Object.assign(env, collectorConfig.environment);
+  } else if (options.exporter.kind === TracingExporterKind.OTLP) {
+    env[ENV.OTLP_ENDPOINT] = options.exporter.endpoint ?? '';
+    const headers = Object.entries(options.exporter.headers)
+      .filter(([, h]) => h.kind === ExporterHeaderValueKind.PLAIN)
+      .map(([name, h]) => {
+        const value = h.value ?? '';
+        return `${name}=${Token.isUnresolved(value) ? value : encodeURIComponent(value)}`;
+      });
+    if (headers.length > 0) {
+      env[ENV.OTLP_HEADERS] = headers.join(',');
+    }
+  }
+  return env;
+}
+
+/** Props passed on to `NodejsFunction` unchanged. */
+function stripOwnProps(props: TracedFunctionProps): Omit<nodejs.NodejsFunctionProps, OwnKeys> {
+  const rest: Record<string, unknown> = { ...props };
+  for (const key of [
+    'serviceName',
+    'samplingRatio',
+    'keepErrors',
+    'flushTimeout',
+    'logRetention',
+    'exporter',
+    'collector',
+    'entry',
+    'handler',
+    'code',
+    'bundling',
+    'environment',
+  ]) {
+    delete rest[key];
+  }
+  return rest;
+}

@@ -1,0 +1,3 @@
+export * from './collector';
+export * from './function';
+export * from './settings';

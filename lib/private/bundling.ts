@@ -1,0 +1,31 @@
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { DEFAULT_BUNDLING, ESM_REQUIRE_BANNER } from './defaults';
+import { HANDLER_EXPORT_DEFINE, USER_HANDLER_MODULE } from './entry';
+
+/** The library's bundling defaults, the user's bundling props, then what the wrapper needs. */
+export function tracedBundling(
+  bundling: nodejs.BundlingOptions | undefined,
+  handler: string | undefined,
+  userEntry: string,
+): nodejs.BundlingOptions {
+  const user = bundling ?? {};
+  const esm = user.format === nodejs.OutputFormat.ESM;
+  return {
+    ...DEFAULT_BUNDLING,
+    mainFields: [...DEFAULT_BUNDLING.mainFields],
+    ...(esm && user.banner === undefined ? { banner: ESM_REQUIRE_BANNER } : {}),
+    ...user,
+    define: {
+      ...(user.define ?? {}),
+      [HANDLER_EXPORT_DEFINE]: JSON.stringify(handler ?? 'handler'),
+    },
+    esbuildArgs: {
+      ...(user.esbuildArgs ?? {}),
+      // An absolute path: local bundling runs esbuild on the host (cwd = projectRoot), where it
+      // resolves as is. Docker bundling mounts projectRoot at /asset-input, where a host path does
+      // not exist, so with Docker bundling the user's entry would not resolve (this library
+      // bundles locally with the esbuild package it depends on).
+      [`--alias:${USER_HANDLER_MODULE}`]: userEntry,
+    },
+  };
+}

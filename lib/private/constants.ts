@@ -1,0 +1,37 @@
+/** The id of the child construct that holds the tracing settings of a scope. */
+export const SETTINGS_ID = 'CdkServerlessTracingSettings';
+
+/** Marks the constructs that settings apply to, so `TracingSettings` need not import them. */
+export const TRACED_CONSTRUCT = Symbol.for('cdk-serverless-tracing.traced-construct');
+
+/** The prefix of every warning id of this library. */
+export const WARNING_PREFIX = 'cdk-serverless-tracing:';
+
+/** The account that publishes the upstream OpenTelemetry Lambda layers. */
+export const COLLECTOR_LAYER_ACCOUNT = '184161586896';
+
+/** Where the configuration layer puts the collector configuration (layers extract to `/opt`). */
+export const COLLECTOR_CONFIG_DIR = 'cdk-serverless-tracing';
+export const COLLECTOR_CONFIG_FILE = 'collector.yaml';
+export const COLLECTOR_CONFIG_PATH = `/opt/${COLLECTOR_CONFIG_DIR}/${COLLECTOR_CONFIG_FILE}`;
+
+/** The local OTLP/HTTP endpoint of the collector extension. */
+export const COLLECTOR_OTLP_HTTP_ENDPOINT = 'localhost:4318';
+export const COLLECTOR_OTLP_GRPC_ENDPOINT = 'localhost:4317';
+
+/** The environment variables this library sets on a traced function. */
+export const ENV = {
+  SERVICE_NAME: 'OTEL_SERVICE_NAME',
+  SAMPLER: 'OTEL_TRACES_SAMPLER',
+  SAMPLER_ARG: 'OTEL_TRACES_SAMPLER_ARG',
+  KEEP_ERRORS: 'TRACING_KEEP_ERRORS',
+  FLUSH_TIMEOUT_MS: 'TRACING_FLUSH_TIMEOUT_MS',
+  OTLP_ENDPOINT: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  OTLP_HEADERS: 'OTEL_EXPORTER_OTLP_HEADERS',
+  COLLECTOR_CONFIG_URI: 'OPENTELEMETRY_COLLECTOR_CONFIG_URI',
+  /** Prefix of the variables that carry deploy-time values (tokens) into the collector configuration. */
+  COLLECTOR_VALUE_PREFIX: 'CDK_SERVERLESS_TRACING_COLLECTOR_VALUE_',
+} as const;
+
+/** The sampler the runtime reads from `OTEL_TRACES_SAMPLER`. */
+export const SAMPLER = 'parentbased_traceidratio';

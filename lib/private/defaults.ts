@@ -1,0 +1,84 @@
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { IConstruct } from 'constructs';
+import { TracingCollector } from '../collector/tracing-collector';
+import { TracingExporter } from '../collector/tracing-exporter';
+import { TracingOptions } from '../settings/tracing-options';
+import { TracingSettings } from '../settings/tracing-settings';
+import { mergeDefined } from './merge';
+
+/** Tracing options with every value decided. */
+export type ResolvedTracingOptions = Required<TracingOptions>;
+
+/** The library defaults of the tracing options (the service name defaults to the construct id). */
+export function defaultTracingOptions(id: string): ResolvedTracingOptions {
+  return {
+    serviceName: id,
+    samplingRatio: 1,
+    keepErrors: true,
+    flushTimeout: Duration.seconds(1),
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    exporter: TracingExporter.debug(),
+    collector: TracingCollector.lambdaLayer(),
+  };
+}
+
+/** The keys of `TracingOptions`, to pick them out of a function's props. */
+const TRACING_OPTION_KEYS: readonly (keyof TracingOptions)[] = [
+  'serviceName',
+  'samplingRatio',
+  'keepErrors',
+  'flushTimeout',
+  'logRetention',
+  'exporter',
+  'collector',
+];
+
+/** Only the tracing options of a props object. */
+export function pickTracingOptions(props: TracingOptions): TracingOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of TRACING_OPTION_KEYS) {
+    out[key] = props[key];
+  }
+  return out as TracingOptions;
+}
+
+/**
+ * The one place options are merged, in one order: library defaults, then `TracingSettings`
+ * from the root to the nearest scope, then the function's own props.
+ */
+export function resolveTracingOptions(
+  scope: IConstruct,
+  id: string,
+  props: TracingOptions,
+): ResolvedTracingOptions {
+  return mergeDefined(
+    mergeDefined(defaultTracingOptions(id), TracingSettings.resolve(scope)),
+    pickTracingOptions(props),
+  ) as ResolvedTracingOptions;
+}
+
+/** Bundling defaults of a traced function (the user's bundling props override them). */
+export const DEFAULT_BUNDLING = {
+  minify: true,
+  sourceMap: false,
+  // The OpenTelemetry packages' ESM builds tree-shake to a much smaller bundle than their CJS builds.
+  mainFields: ['module', 'main'],
+} as const;
+
+/** The default runtime of a traced function. */
+export const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/** The default log format of a traced function (structured logs carry the trace id). */
+export const DEFAULT_LOGGING_FORMAT = lambda.LoggingFormat.JSON;
+
+/** The function timeout CDK uses when none is given. */
+export const DEFAULT_FUNCTION_TIMEOUT = Duration.seconds(3);
+
+/**
+ * With ESM output, lets CommonJS code inside the bundle `require` Node.js built-ins
+ * (esbuild's `__require` shim throws "Dynamic require is not supported" otherwise).
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __cstCreateRequire } from 'module'; const require = __cstCreateRequire(import.meta.url);";

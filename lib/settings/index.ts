@@ -1,0 +1,2 @@
+export * from './tracing-options';
+export { TracingSettings } from './tracing-settings';

@@ -1,0 +1,174 @@
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as YAML from 'yaml';
+import { DebugExporterVerbosity, ExporterHeaderValue, TracingExporter } from '../../../lib';
+import {
+  pinnedDistribution,
+  renderCollectorConfig,
+  validateCollectorConfig,
+} from '../../../lib/private/collector-config';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-key-AbCdEf';
+
+function concreteSecret(): secretsmanager.ISecret {
+  const stack = new Stack(new App(), 'S', { env: { account: '123456789012', region: 'eu-west-1' } });
+  return secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', SECRET_ARN);
+}
+
+describe('pinned distribution', () => {
+  test('is the upstream 0.22.0 component list', () => {
+    const d = pinnedDistribution();
+    expect(d.version).toBe('0.22.0');
+    expect(d.processors).toEqual(expect.arrayContaining(['batch', 'decouple', 'probabilistic_sampler']));
+    expect(d.processors).not.toContain('tail_sampling');
+    expect(d.exporters).not.toContain('awsxray');
+    expect(d.confmapProviders).toContain('secretsmanager');
+  });
+});
+
+describe('renderCollectorConfig', () => {
+  const cases: [string, () => TracingExporter][] = [
+    ['debug (default verbosity)', () => TracingExporter.debug()],
+    ['debug (detailed)', () => TracingExporter.debug({ verbosity: DebugExporterVerbosity.DETAILED })],
+    ['otlp without headers', () => TracingExporter.otlp({ endpoint: 'https://otlp.example.com' })],
+    [
+      'otlp with plain and secret headers',
+      () =>
+        TracingExporter.otlp({
+          endpoint: 'https://otlp.example.com',
+          headers: {
+            'x-team': ExporterHeaderValue.plain('payments'),
+            'x-api-key': ExporterHeaderValue.fromSecret(concreteSecret()),
+            'x-dataset': ExporterHeaderValue.fromSecret(concreteSecret(), 'dataset'),
+          },
+        }),
+    ],
+  ];
+
+  test.each(cases)(
+    '%s: valid for the pinned distribution, with the fixed receivers and pipeline',
+    (_n, exporter) => {
+      const rendered = renderCollectorConfig(exporter());
+      const parsed = YAML.parse(rendered.yaml);
+      expect(parsed).toEqual(rendered.config);
+      expect(() => validateCollectorConfig(parsed, pinnedDistribution())).not.toThrow();
+      expect(parsed.receivers.otlp.protocols).toEqual({
+        grpc: { endpoint: 'localhost:4317' },
+        http: { endpoint: 'localhost:4318' },
+      });
+      expect(parsed.processors).toEqual({ batch: {}, decouple: {} });
+      const traces = parsed.service.pipelines.traces;
+      expect(traces.receivers).toEqual(['otlp']);
+      expect(traces.processors).toEqual(['batch', 'decouple']);
+      expect(traces.exporters).toEqual(Object.keys(parsed.exporters));
+    },
+  );
+
+  test('debug exporter', () => {
+    expect(renderCollectorConfig(TracingExporter.debug()).config.exporters).toEqual({
+      debug: { verbosity: 'basic' },
+    });
+    expect(
+      renderCollectorConfig(TracingExporter.debug({ verbosity: DebugExporterVerbosity.NORMAL })).config
+        .exporters,
+    ).toEqual({ debug: { verbosity: 'normal' } });
+  });
+
+  test('otlphttp exporter with secret references, never values', () => {
+    const rendered = renderCollectorConfig(cases[3][1]());
+    expect(rendered.config.exporters).toEqual({
+      otlphttp: {
+        endpoint: 'https://otlp.example.com',
+        headers: {
+          'x-team': 'payments',
+          'x-api-key': `\${secretsmanager:${SECRET_ARN}}`,
+          'x-dataset': `\${secretsmanager:${SECRET_ARN}#dataset}`,
+        },
+      },
+    });
+    expect(rendered.secrets).toHaveLength(2);
+    expect(rendered.environment).toEqual({});
+  });
+
+  test('otlp without headers has no headers key', () => {
+    const rendered = renderCollectorConfig(TracingExporter.otlp({ endpoint: 'https://otlp.example.com' }));
+    expect(rendered.config.exporters).toEqual({ otlphttp: { endpoint: 'https://otlp.example.com' } });
+  });
+
+  test('deploy-time values (tokens) go through environment variables, so the file is the same for every function', () => {
+    const stack = new Stack(new App(), 'S');
+    const a = new secretsmanager.Secret(stack, 'A');
+    const b = new secretsmanager.Secret(stack, 'B');
+    const render = (secret: secretsmanager.ISecret) =>
+      renderCollectorConfig(
+        TracingExporter.otlp({
+          endpoint: 'https://otlp.example.com',
+          headers: { 'x-api-key': ExporterHeaderValue.fromSecret(secret, 'key') },
+        }),
+      );
+    const ra = render(a);
+    const rb = render(b);
+    expect(ra.yaml).toBe(rb.yaml);
+    expect(ra.yaml).toContain('${secretsmanager:${env:CDK_SERVERLESS_TRACING_COLLECTOR_VALUE_0}#key}');
+    expect(stack.resolve(ra.environment)).toEqual({
+      CDK_SERVERLESS_TRACING_COLLECTOR_VALUE_0: {
+        Ref: stack.getLogicalId(a.node.defaultChild as CfnElement),
+      },
+    });
+  });
+});
+
+describe('validateCollectorConfig', () => {
+  const base = () => renderCollectorConfig(TracingExporter.debug()).config as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  test('rejects a processor the distribution lacks (tail_sampling)', () => {
+    const config = base();
+    config.processors.tail_sampling = { policies: [] };
+    config.service.pipelines.traces.processors = ['tail_sampling', 'batch', 'decouple'];
+    expect(() => validateCollectorConfig(config)).toThrow(
+      /processor 'tail_sampling' is not in the collector distribution 0.22.0/,
+    );
+  });
+
+  test('checks the component type before a /name suffix', () => {
+    const config = base();
+    config.exporters['otlphttp/backup'] = { endpoint: 'https://b.example.com' };
+    config.exporters['awsxray/main'] = {};
+    expect(() => validateCollectorConfig(config)).toThrow(/exporter 'awsxray' is not in/);
+    delete config.exporters['awsxray/main'];
+    expect(() => validateCollectorConfig(config)).not.toThrow();
+  });
+
+  test('rejects an unknown extension and an unknown receiver', () => {
+    const config = base();
+    config.extensions = { oauth2client: {} };
+    config.receivers.zipkin = {};
+    expect(() => validateCollectorConfig(config)).toThrow(/receiver 'zipkin'[\s\S]*extension 'oauth2client'/);
+  });
+
+  test('rejects a configuration provider the distribution lacks', () => {
+    const config = base();
+    config.exporters.debug.verbosity = '${vault:secret/verbosity}';
+    expect(() => validateCollectorConfig(config)).toThrow(/configuration provider '\$\{vault:...\}'/);
+  });
+
+  test('accepts the providers the distribution has, nested too', () => {
+    const config = base();
+    config.exporters.debug.verbosity = '${secretsmanager:${env:ARN}#field}';
+    expect(() => validateCollectorConfig(config)).not.toThrow();
+  });
+
+  test('rejects a pipeline naming an unconfigured component', () => {
+    const config = base();
+    config.service.pipelines.traces.exporters = ['otlphttp'];
+    expect(() => validateCollectorConfig(config)).toThrow(
+      /names exporter 'otlphttp', which is not configured/,
+    );
+  });
+
+  test('rejects decouple before another processor', () => {
+    const config = base();
+    config.service.pipelines.traces.processors = ['decouple', 'batch'];
+    expect(() => validateCollectorConfig(config)).toThrow(/decouple processor must be the last/);
+  });
+});

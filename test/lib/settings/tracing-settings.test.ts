@@ -1,0 +1,129 @@
+import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { TracedFunction, TracingCollector, TracingExporter, TracingSettings } from '../../../lib';
+import { fixture } from '../../helpers/stack';
+
+const SKIP_BUNDLING = { context: { 'aws:cdk:bundling-stacks': [] } };
+
+function envOf(stack: Stack, id: string): Record<string, string> {
+  const fn = stack.node.findChild(id) as TracedFunction;
+  const resolved = stack.resolve((fn.node.defaultChild as unknown as { environment: unknown }).environment);
+  return (resolved as { variables: Record<string, string> }).variables;
+}
+
+describe('settings precedence: library defaults < app < stage < stack < construct < function', () => {
+  let stack: Stack;
+  let template: Template;
+  beforeAll(() => {
+    const app = new App(SKIP_BUNDLING);
+    TracingSettings.set(app, {
+      samplingRatio: 0.1,
+      keepErrors: false,
+      logRetention: logs.RetentionDays.ONE_WEEK,
+      serviceName: 'from-app',
+    });
+    const stage = new Stage(app, 'Prod');
+    TracingSettings.set(stage, { flushTimeout: Duration.millis(500) });
+    stack = new Stack(stage, 'Payments');
+    TracingSettings.set(stack, { samplingRatio: 0.2, serviceName: undefined });
+    const group = new Construct(stack, 'Group');
+    TracingSettings.set(group, { samplingRatio: 0.3 });
+
+    new TracedFunction(stack, 'InStack', { entry: fixture('hello.ts') });
+    new TracedFunction(group, 'InGroup', { entry: fixture('hello.ts') });
+    new TracedFunction(stack, 'OwnProps', {
+      entry: fixture('hello.ts'),
+      samplingRatio: 0.9,
+      keepErrors: true,
+      serviceName: 'own',
+      logRetention: logs.RetentionDays.THREE_MONTHS,
+    });
+    template = Template.fromStack(stack);
+  });
+
+  test('the stack overrides the app; an undefined option does not erase the outer one', () => {
+    expect(envOf(stack, 'InStack')).toMatchObject({
+      OTEL_SERVICE_NAME: 'from-app',
+      OTEL_TRACES_SAMPLER_ARG: '0.2',
+      TRACING_KEEP_ERRORS: 'false',
+      TRACING_FLUSH_TIMEOUT_MS: '500',
+    });
+  });
+
+  test('a nearer construct overrides the stack', () => {
+    const group = stack.node.findChild('Group');
+    const fn = group.node.findChild('InGroup') as TracedFunction;
+    expect(fn.tracingOptions.samplingRatio).toBe(0.3);
+    expect(fn.tracingOptions.flushTimeout.toMilliseconds()).toBe(500);
+  });
+
+  test('the function props override every setting', () => {
+    expect(envOf(stack, 'OwnProps')).toMatchObject({
+      OTEL_SERVICE_NAME: 'own',
+      OTEL_TRACES_SAMPLER_ARG: '0.9',
+      TRACING_KEEP_ERRORS: 'true',
+    });
+  });
+
+  test('log retention comes from the settings unless the function sets it', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  test('settings add no resource to the template', () => {
+    expect(Object.keys(template.toJSON().Resources).some((k) => k.includes('Settings'))).toBe(false);
+  });
+});
+
+describe('TracingSettings', () => {
+  test('exporter and collector come from the settings', () => {
+    const app = new App(SKIP_BUNDLING);
+    TracingSettings.set(app, {
+      exporter: TracingExporter.otlp({ endpoint: 'https://otlp.example.com' }),
+      collector: TracingCollector.none(),
+    });
+    const stack = new Stack(app, 'S');
+    new TracedFunction(stack, 'Fn', { entry: fixture('hello.ts') });
+    expect(envOf(stack, 'Fn').OTEL_EXPORTER_OTLP_ENDPOINT).toBe('https://otlp.example.com');
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::LayerVersion', 0);
+  });
+
+  test('an invalid setting fails every function it applies to, naming the prop', () => {
+    const app = new App(SKIP_BUNDLING);
+    TracingSettings.set(app, { samplingRatio: 7 });
+    const stack = new Stack(app, 'S');
+    expect(() => new TracedFunction(stack, 'Fn', { entry: fixture('hello.ts') })).toThrow(
+      /samplingRatio must be between 0 and 1 \(got 7\)/,
+    );
+  });
+
+  test('set twice on the same scope throws', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    TracingSettings.set(stack, { samplingRatio: 0.5 });
+    expect(() => TracingSettings.set(stack, { keepErrors: false })).toThrow(
+      /TracingSettings.set was already called on 'S': call it once per scope/,
+    );
+  });
+
+  test('set after a function was created under the scope throws', () => {
+    const app = new App(SKIP_BUNDLING);
+    const stack = new Stack(app, 'S');
+    new TracedFunction(stack, 'Fn', { entry: fixture('hello.ts') });
+    expect(() => TracingSettings.set(app, { samplingRatio: 0.5 })).toThrow(
+      /must be called before the traced functions it applies to are created \(found 'S\/Fn'\)/,
+    );
+  });
+
+  test('of and resolve', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    expect(TracingSettings.of(app)).toBeUndefined();
+    TracingSettings.set(app, { samplingRatio: 0.5, keepErrors: false });
+    TracingSettings.set(stack, { samplingRatio: 0.25 });
+    expect(TracingSettings.of(app)).toEqual({ samplingRatio: 0.5, keepErrors: false });
+    expect(TracingSettings.resolve(stack)).toEqual({ samplingRatio: 0.25, keepErrors: false });
+  });
+});
