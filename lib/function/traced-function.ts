@@ -22,6 +22,7 @@ import {
   DEFAULT_RUNTIME,
   resolveTracingOptions,
   ResolvedTracingOptions,
+  TRACING_OPTION_KEYS,
 } from '../private/defaults';
 import { tracedEntryPath, WRAPPER_EXPORT } from '../private/entry';
 import { tracedFunctionErrors, tracedFunctionWarnings } from '../private/validate';
@@ -210,20 +211,7 @@ function tracingEnvironment(
 /** Props passed on to `NodejsFunction` unchanged. */
 function stripOwnProps(props: TracedFunctionProps): Omit<nodejs.NodejsFunctionProps, OwnKeys> {
   const rest: Record<string, unknown> = { ...props };
-  for (const key of [
-    'serviceName',
-    'samplingRatio',
-    'keepErrors',
-    'flushTimeout',
-    'logRetention',
-    'exporter',
-    'collector',
-    'entry',
-    'handler',
-    'code',
-    'bundling',
-    'environment',
-  ]) {
+  for (const key of [...TRACING_OPTION_KEYS, 'entry', 'handler', 'code', 'bundling', 'environment']) {
     delete rest[key];
   }
   return rest;

@@ -25,7 +25,7 @@ export function defaultTracingOptions(id: string): ResolvedTracingOptions {
 }
 
 /** The keys of `TracingOptions`, to pick them out of a function's props. */
-const TRACING_OPTION_KEYS: readonly (keyof TracingOptions)[] = [
+export const TRACING_OPTION_KEYS: readonly (keyof TracingOptions)[] = [
   'serviceName',
   'samplingRatio',
   'keepErrors',
