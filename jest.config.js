@@ -5,5 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
+  // The example's handlers import the runtime as users do; in this repo it is the source.
+  moduleNameMapper: { '^cdk-serverless-tracing/runtime$': '<rootDir>/layer/runtime/index.ts' },
   testTimeout: 120000,
 };
