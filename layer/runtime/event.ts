@@ -1,4 +1,4 @@
-import { SpanKind, type Attributes } from '@opentelemetry/api';
+import { SpanKind, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_HTTP_REQUEST_METHOD,
@@ -8,7 +8,16 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
-import type { FaasTrigger } from './semconv';
+import { arnName, recordLinks, snsRecordContext, takeEventBridgeContext } from './messaging';
+import {
+  ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  type FaasTrigger,
+} from './semconv';
 
 /** Header names in lower case, each with its first value. */
 export type HeaderMap = Record<string, string>;
@@ -27,6 +36,12 @@ export interface EventShape {
   readonly attributes: Attributes;
   /** The request headers, when the event carries any. */
   readonly headers?: HeaderMap;
+  /** The parent carried by the event itself (an SNS message, an EventBridge event). */
+  readonly parent?: Context;
+  /** Links to the messages of a batch (SQS). */
+  readonly links?: Link[];
+  /** Whether the event is a batch of SQS records (`processRecords` applies). */
+  readonly sqsBatch?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -50,17 +65,83 @@ export function describeEvent(event: unknown): EventShape {
   const records = Array.isArray(event.Records) ? event.Records : undefined;
   if (records && records.length > 0 && isObject(records[0])) {
     const source = String(records[0].eventSource ?? records[0].EventSource ?? '');
-    if (source === 'aws:sqs' || source === 'aws:sns') return { ...OTHER, trigger: 'pubsub' };
+    if (source === 'aws:sqs') return sqsBatch(records);
+    if (source === 'aws:sns') return snsNotification(records[0]);
     if (source === 'aws:s3' || source === 'aws:dynamodb' || source === 'aws:kinesis') {
       return { ...OTHER, trigger: 'datasource' };
     }
   }
   if (typeof event['detail-type'] === 'string' && typeof event.source === 'string') {
-    const timer = event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event';
-    return { ...OTHER, trigger: timer ? 'timer' : 'pubsub' };
+    if (event.source === 'aws.events' && event['detail-type'] === 'Scheduled Event') {
+      return { ...OTHER, trigger: 'timer' };
+    }
+    return eventBridgeEvent(event);
   }
   if (isObject(event.headers)) return { ...OTHER, headers: headerMap(event.headers, undefined) };
   return OTHER;
+}
+
+/**
+ * A batch of SQS records: a CONSUMER span named after the queue, linked to the context of every
+ * record that carries one (a batch has many parents, so none of them is the parent).
+ */
+function sqsBatch(records: unknown[]): EventShape {
+  const first = records[0] as Json;
+  const queue = arnName(first.eventSourceARN);
+  return {
+    trigger: 'pubsub',
+    http: false,
+    kind: SpanKind.CONSUMER,
+    spanName: queue ? `process ${queue}` : undefined,
+    attributes: withoutUndefined({
+      [ATTR_MESSAGING_SYSTEM]: 'aws_sqs',
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+      [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+      [ATTR_MESSAGING_DESTINATION_NAME]: queue,
+      [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: records.length,
+    }),
+    links: recordLinks(records),
+    sqsBatch: true,
+  };
+}
+
+/** An SNS notification delivered to Lambda (one record): its message's context is the parent. */
+function snsNotification(record: Json): EventShape {
+  const sns = isObject(record.Sns) ? record.Sns : {};
+  const topic = arnName(sns.TopicArn);
+  return {
+    trigger: 'pubsub',
+    http: false,
+    kind: SpanKind.CONSUMER,
+    spanName: topic ? `process ${topic}` : undefined,
+    attributes: withoutUndefined({
+      [ATTR_MESSAGING_SYSTEM]: 'aws.sns',
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+      [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+      [ATTR_MESSAGING_DESTINATION_NAME]: topic,
+      [ATTR_MESSAGING_MESSAGE_ID]: str(sns.MessageId),
+    }),
+    parent: snsRecordContext(record)?.context,
+  };
+}
+
+/** An EventBridge event: `detail._tracecontext` is the parent (and is removed from the event). */
+function eventBridgeEvent(event: Json): EventShape {
+  const detailType = str(event['detail-type']);
+  return {
+    trigger: 'pubsub',
+    http: false,
+    kind: SpanKind.CONSUMER,
+    spanName: detailType ? `process ${detailType}` : undefined,
+    attributes: withoutUndefined({
+      [ATTR_MESSAGING_SYSTEM]: 'aws.eventbridge',
+      [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+      [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+      [ATTR_MESSAGING_DESTINATION_NAME]: str(event.source),
+      [ATTR_MESSAGING_MESSAGE_ID]: str(event.id),
+    }),
+    parent: takeEventBridgeContext(event)?.context,
+  };
 }
 
 /** API Gateway HTTP API (payload 2.0) and Lambda function URLs. */
@@ -120,9 +201,7 @@ function httpShape(
   attributes: Attributes,
   headers: HeaderMap,
 ): EventShape {
-  for (const key of Object.keys(attributes)) {
-    if (attributes[key] === undefined) delete attributes[key];
-  }
+  withoutUndefined(attributes);
   const spanName = method ? (route ? `${method} ${route}` : method) : undefined;
   return { trigger: 'http', http: true, kind: SpanKind.SERVER, spanName, attributes, headers };
 }
@@ -156,6 +235,13 @@ export function httpStatusOf(result: unknown): number | undefined {
     return 'statusCode' in result ? undefined : 200;
   }
   return result === undefined ? undefined : 200;
+}
+
+function withoutUndefined(attributes: Attributes): Attributes {
+  for (const key of Object.keys(attributes)) {
+    if (attributes[key] === undefined) delete attributes[key];
+  }
+  return attributes;
 }
 
 function isObject(value: unknown): value is Json {

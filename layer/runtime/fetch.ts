@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import { warnOnce } from './diagnostics';
 import { w3cPropagator } from './propagation';
+import { ATTR_RESPONSE_BODY_READ } from './semconv';
 import { asException, errorType } from './errors';
 
 /** The parts of undici's request object that its diagnostics channels expose and we use. */
@@ -57,7 +58,7 @@ export class FetchTracing {
    */
   endOpenSpans(): void {
     for (const span of this.open) {
-      span.setAttribute('http.response.body.read', false);
+      span.setAttribute(ATTR_RESPONSE_BODY_READ, false);
       span.end();
     }
     this.open.clear();

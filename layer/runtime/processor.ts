@@ -8,10 +8,12 @@ export const MAX_BUFFERED_SPANS = 2048;
 
 /** How an invocation ended, as the flush needs to know it. */
 export interface FlushRequest {
-  /** The trace of the invocation. */
-  readonly traceId: string;
-  /** The invocation failed: its unsampled spans are exported too (keep errors). */
-  readonly failed: boolean;
+  /**
+   * The traces in which this invocation failed (the invocation's own when it threw or answered
+   * 5xx; a record's when processing that record failed): their unsampled spans are exported
+   * too (keep errors). Empty when nothing failed or keep-errors is off.
+   */
+  readonly failedTraceIds: ReadonlySet<string>;
   /** The longest the export may take, in milliseconds. */
   readonly deadlineMs: number;
 }
@@ -55,9 +57,9 @@ export class InvocationSpanProcessor implements SpanProcessor {
    */
   async flushInvocation(request: FlushRequest): Promise<void> {
     const spans = this.sampled;
-    if (request.failed) {
+    if (request.failedTraceIds.size > 0) {
       for (const span of this.unsampled) {
-        if (span.spanContext().traceId === request.traceId) spans.push(span);
+        if (request.failedTraceIds.has(span.spanContext().traceId)) spans.push(span);
       }
     }
     this.sampled = [];

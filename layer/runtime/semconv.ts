@@ -1,5 +1,5 @@
 /**
- * Attribute names of the incubating FaaS and cloud semantic conventions.
+ * Attribute names of the incubating FaaS, cloud, messaging and RPC semantic conventions.
  *
  * `@opentelemetry/semantic-conventions` keeps these in its `incubating` entry point, which is
  * not covered by its stability guarantee; they are copied here (as opentelemetry-js-contrib does)
@@ -17,6 +17,22 @@ export const ATTR_CLOUD_PLATFORM = 'cloud.platform';
 export const ATTR_CLOUD_REGION = 'cloud.region';
 export const ATTR_CLOUD_ACCOUNT_ID = 'cloud.account.id';
 export const ATTR_CLOUD_RESOURCE_ID = 'cloud.resource_id';
+
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+export const ATTR_MESSAGING_BATCH_MESSAGE_COUNT = 'messaging.batch.message_count';
+export const ATTR_RPC_SYSTEM = 'rpc.system';
+export const ATTR_RPC_SERVICE = 'rpc.service';
+export const ATTR_RPC_METHOD = 'rpc.method';
+
+/** This project's own attributes (not in the semantic conventions), under one namespace. */
+export const ATTR_BATCH_ITEM_FAILURES = 'serverless_tracing.batch_item_failures';
+export const ATTR_RESPONSE_BODY_READ = 'serverless_tracing.response_body_read';
+export const ATTR_CONTEXT_SOURCE = 'serverless_tracing.context_source';
+export const EVENT_CONTEXT_NOT_INJECTED = 'serverless_tracing.context_not_injected';
 
 /** Values of `faas.trigger`. */
 export type FaasTrigger = 'http' | 'pubsub' | 'datasource' | 'timer' | 'other';

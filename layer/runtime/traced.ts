@@ -4,8 +4,10 @@ import type { Context } from 'aws-lambda';
 import { warnOnce } from './diagnostics';
 import { asException, errorType } from './errors';
 import { describeEvent, httpStatusOf, type EventShape } from './event';
+import { withInvocation, type InvocationState } from './invocation';
 import { extractParent } from './propagation';
 import {
+  ATTR_BATCH_ITEM_FAILURES,
   ATTR_CLOUD_ACCOUNT_ID,
   ATTR_CLOUD_PROVIDER,
   ATTR_CLOUD_REGION,
@@ -78,19 +80,19 @@ async function invoke<TEvent, TResult>(
   const started = startInvocation(runtime, event, lambdaContext);
   if (!started) return run(event, lambdaContext);
   const { span, shape } = started;
-  let failed = false;
+  const state: InvocationState = { failedTraceIds: new Set() };
+  const invocationTrace = span.spanContext().traceId;
   try {
-    const result = await otelContext.with(trace.setSpan(otelContext.active(), span), () =>
-      run(event, lambdaContext),
-    );
-    failed = recordResult(span, shape, result);
+    const handlerContext = withInvocation(trace.setSpan(otelContext.active(), span), state);
+    const result = await otelContext.with(handlerContext, () => run(event, lambdaContext));
+    if (recordResult(span, shape, result)) state.failedTraceIds.add(invocationTrace);
     return result;
   } catch (error) {
-    failed = true;
+    state.failedTraceIds.add(invocationTrace);
     recordError(span, error);
     throw error;
   } finally {
-    await endInvocation(runtime, span, failed, lambdaContext);
+    await endInvocation(runtime, span, state, lambdaContext);
   }
 }
 
@@ -101,13 +103,14 @@ function startInvocation(
 ): { span: Span; shape: EventShape } | undefined {
   try {
     const shape = describeEvent(event);
-    const parent = extractParent(shape.headers, process.env._X_AMZN_TRACE_ID);
+    const parent = shape.parent ?? extractParent(shape.headers, process.env._X_AMZN_TRACE_ID);
     const functionName = lambdaContext?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
     const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
     const span = runtime.tracer.startSpan(
       shape.spanName ?? functionName ?? 'invocation',
       {
         kind: shape.kind,
+        links: shape.links,
         attributes: {
           ...shape.attributes,
           [ATTR_FAAS_TRIGGER]: shape.trigger,
@@ -129,9 +132,13 @@ function startInvocation(
   }
 }
 
-/** Records the handler's result on the span; returns whether it is a failure (an HTTP 5xx). */
+/**
+ * Records the handler's result on the span; returns whether it is a failure: an HTTP 5xx, or a
+ * batch response that reports failed records.
+ */
 function recordResult(span: Span, shape: EventShape, result: unknown): boolean {
   try {
+    if (shape.sqsBatch) return recordBatchResult(span, result);
     if (!shape.http) return false;
     const status = httpStatusOf(result);
     if (status === undefined) return false;
@@ -145,6 +152,14 @@ function recordResult(span: Span, shape: EventShape, result: unknown): boolean {
     warnOnce('result', 'recording the handler result failed', error);
   }
   return false;
+}
+
+function recordBatchResult(span: Span, result: unknown): boolean {
+  const failures = (result as { batchItemFailures?: unknown } | undefined)?.batchItemFailures;
+  if (!Array.isArray(failures) || failures.length === 0) return false;
+  span.setAttribute(ATTR_BATCH_ITEM_FAILURES, failures.length);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: `${failures.length} record(s) failed` });
+  return true;
 }
 
 function recordError(span: Span, error: unknown): void {
@@ -163,15 +178,14 @@ function recordError(span: Span, error: unknown): void {
 async function endInvocation(
   runtime: TracingRuntime,
   span: Span,
-  failed: boolean,
+  state: InvocationState,
   lambdaContext: Context,
 ): Promise<void> {
   try {
     span.end();
     endOpenClientSpans();
     await runtime.processor.flushInvocation({
-      traceId: span.spanContext().traceId,
-      failed: failed && runtime.config.keepErrors,
+      failedTraceIds: runtime.config.keepErrors ? state.failedTraceIds : new Set(),
       deadlineMs: flushDeadline(runtime.config.flushTimeoutMs, lambdaContext),
     });
   } catch (error) {

@@ -27,20 +27,33 @@ export interface TracingRuntime {
   readonly provider: TracerProvider;
 }
 
-let runtime: TracingRuntime | undefined;
-let setupFailed = false;
-let coldStart = process.env.AWS_LAMBDA_INITIALIZATION_TYPE !== 'provisioned-concurrency';
+/**
+ * The state of the runtime, kept on `globalThis` under a registered symbol so that two copies of
+ * this module in one process (a handler that bundles its own copy of the runtime, say) share one
+ * tracer provider, one flush and one set of diagnostics-channel subscriptions.
+ */
+interface RuntimeState {
+  runtime?: TracingRuntime;
+  setupFailed: boolean;
+  coldStart: boolean;
+  fetchTracing?: FetchTracing;
+}
+
+const STATE_KEY = Symbol.for('cdk-serverless-tracing.runtime');
+const state: RuntimeState = ((globalThis as Record<symbol, RuntimeState | undefined>)[STATE_KEY] ??= {
+  setupFailed: false,
+  coldStart: process.env.AWS_LAMBDA_INITIALIZATION_TYPE !== 'provisioned-concurrency',
+});
 
 /**
  * `faas.coldstart` of the invocation starting now: true for the first one of the process, unless
  * the sandbox was started ahead of time for provisioned concurrency.
  */
 export function takeColdStart(): boolean {
-  const value = coldStart;
-  coldStart = false;
+  const value = state.coldStart;
+  state.coldStart = false;
   return value;
 }
-let fetchTracing: FetchTracing | undefined;
 
 /**
  * The runtime, set up on first use from the environment: a tracer provider with the configured
@@ -50,14 +63,14 @@ let fetchTracing: FetchTracing | undefined;
  * returns undefined and handlers run untraced.
  */
 export function tracingRuntime(): TracingRuntime | undefined {
-  if (runtime || setupFailed) return runtime;
+  if (state.runtime || state.setupFailed) return state.runtime;
   try {
-    runtime = setUp(readConfig(process.env));
+    state.runtime = setUp(readConfig(process.env));
   } catch (error) {
-    setupFailed = true;
+    state.setupFailed = true;
     warnOnce('setup', 'tracing could not be set up; the function runs untraced', error);
   }
-  return runtime;
+  return state.runtime;
 }
 
 function setUp(config: RuntimeConfig): TracingRuntime {
@@ -89,19 +102,19 @@ function setUp(config: RuntimeConfig): TracingRuntime {
   propagation.setGlobalPropagator(w3cPropagator);
 
   const tracer = provider.getTracer('cdk-serverless-tracing');
-  if (!fetchTracing) {
+  if (!state.fetchTracing) {
     // diagnostics_channel subscriptions live as long as the process: subscribe once.
-    fetchTracing = new FetchTracing(tracer);
-    fetchTracing.enable();
+    state.fetchTracing = new FetchTracing(tracer);
+    state.fetchTracing.enable();
   } else {
-    fetchTracing.useTracer(tracer);
+    state.fetchTracing.useTracer(tracer);
   }
   return { config, tracer, processor, provider };
 }
 
 /** Ends the fetch spans still open at the end of an invocation. */
 export function endOpenClientSpans(): void {
-  fetchTracing?.endOpenSpans();
+  state.fetchTracing?.endOpenSpans();
 }
 
 /**
@@ -109,10 +122,10 @@ export function endOpenClientSpans(): void {
  * environment (tests only).
  */
 export async function resetTracingRuntime(): Promise<void> {
-  const current = runtime;
-  runtime = undefined;
-  setupFailed = false;
-  coldStart = process.env.AWS_LAMBDA_INITIALIZATION_TYPE !== 'provisioned-concurrency';
+  const current = state.runtime;
+  state.runtime = undefined;
+  state.setupFailed = false;
+  state.coldStart = process.env.AWS_LAMBDA_INITIALIZATION_TYPE !== 'provisioned-concurrency';
   trace.disable();
   context.disable();
   propagation.disable();
