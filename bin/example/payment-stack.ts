@@ -4,7 +4,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { TracedFunction, TracingSettings } from '../../lib';
+import { TracedFunction, TracedQueue, TracedTopic, TracingSettings } from '../../lib';
 
 /** Props of the example payment stack. */
 export interface PaymentStackProps extends StackProps {
@@ -17,14 +17,25 @@ export interface PaymentStackProps extends StackProps {
 }
 
 /**
- * The example traced app: `POST /payments` on an HTTP API → `authorize` (calls the outside
- * fraud API with fetch) and `reconcile`. SNS/SQS between them arrive in a later issue.
+ * The example traced app, one trace from the API call to the last consumer:
+ *
+ * `POST /payments` on an HTTP API → `authorize` (calls the outside fraud API with fetch, then
+ * publishes the authorized payment) → the `Payments` topic → the `Reconciliation` queue (raw
+ * delivery) → `reconcile`, and → the `AuditQueue` (the SNS envelope, no raw delivery) → `audit`.
  */
 export class PaymentStack extends Stack {
   /** The function behind `POST /payments`. */
   public readonly authorize: TracedFunction;
   /** The function that reconciles authorized payments. */
   public readonly reconcile: TracedFunction;
+  /** The function that writes an audit line for every authorized payment. */
+  public readonly audit: TracedFunction;
+  /** The topic of authorized payments. */
+  public readonly payments: TracedTopic;
+  /** The queue of payments to reconcile (raw delivery from the topic). */
+  public readonly reconciliation: TracedQueue;
+  /** The queue of payments to audit (the SNS envelope, no raw delivery). */
+  public readonly auditQueue: TracedQueue;
   /** The HTTP API. */
   public readonly api: apigwv2.HttpApi;
 
@@ -51,6 +62,29 @@ export class PaymentStack extends Stack {
       // Every reconciliation matters: override the app-wide ratio for this function.
       samplingRatio: 1,
     });
+
+    this.audit = new TracedFunction(this, 'Audit', {
+      entry: path.join(__dirname, 'handlers', 'audit.ts'),
+      serviceName: 'payments-audit',
+      timeout: Duration.seconds(10),
+    });
+
+    this.payments = new TracedTopic(this, 'Payments');
+    // authorize gets sns:Publish and PAYMENTS_TOPIC_ARN.
+    this.payments.grantPublish(this.authorize);
+
+    // The visibility timeouts are 6 × the consumers' timeouts, as AWS recommends.
+    this.reconciliation = new TracedQueue(this, 'Reconciliation', {
+      visibilityTimeout: Duration.minutes(3),
+    });
+    this.payments.addQueueSubscription(this.reconciliation);
+    this.reconciliation.addConsumer(this.reconcile, { batchSize: 10 });
+
+    // Without raw delivery the audit queue receives the SNS envelope; the runtime reads the
+    // trace context from it all the same.
+    this.auditQueue = new TracedQueue(this, 'AuditQueue', { visibilityTimeout: Duration.minutes(1) });
+    this.payments.addQueueSubscription(this.auditQueue, { rawMessageDelivery: false });
+    this.auditQueue.addConsumer(this.audit, { batchSize: 10 });
 
     this.api = new apigwv2.HttpApi(this, 'PaymentsApi', {
       description: 'Payments API traced end to end by cdk-serverless-tracing',

@@ -1,8 +1,11 @@
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { DEFAULT_BUNDLING, ESM_REQUIRE_BANNER } from './defaults';
-import { HANDLER_EXPORT_DEFINE, USER_HANDLER_MODULE } from './entry';
+import { HANDLER_EXPORT_DEFINE, RUNTIME_MODULE, runtimeIndexPath, USER_HANDLER_MODULE } from './entry';
 
-/** The library's bundling defaults, the user's bundling props, then what the wrapper needs. */
+/**
+ * The library's bundling defaults, the user's bundling props, then what the wrapper needs (the
+ * aliases of the user's handler module and of the runtime API).
+ */
 export function tracedBundling(
   bundling: nodejs.BundlingOptions | undefined,
   handler: string | undefined,
@@ -26,6 +29,9 @@ export function tracedBundling(
       // not exist, so with Docker bundling the user's entry would not resolve (this library
       // bundles locally with the esbuild package it depends on).
       [`--alias:${USER_HANDLER_MODULE}`]: userEntry,
+      // The handler's imports of the runtime API resolve to the very sources the wrapper is built
+      // from: one runtime instance (one tracer provider, one propagator) in the bundle.
+      [`--alias:${RUNTIME_MODULE}`]: runtimeIndexPath(),
     },
   };
 }

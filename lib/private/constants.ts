@@ -35,3 +35,6 @@ export const ENV = {
 
 /** The sampler the runtime reads from `OTEL_TRACES_SAMPLER`. */
 export const SAMPLER = 'parentbased_traceidratio';
+
+/** The id of the child of the app root that records the edges of the trace map. */
+export const EDGES_ID = 'CdkServerlessTracingEdges';

@@ -7,6 +7,9 @@ export const USER_HANDLER_MODULE = 'cdk-serverless-tracing-user-handler';
 /** The constant the fixed entry reads the name of the handler export from. */
 export const HANDLER_EXPORT_DEFINE = '__TRACED_HANDLER_EXPORT__';
 
+/** The module specifier of the runtime API that handlers import (`traceAwsClient`, `processRecords`). */
+export const RUNTIME_MODULE = 'cdk-serverless-tracing/runtime';
+
 /** The export of the fixed entry that Lambda calls. */
 export const WRAPPER_EXPORT = 'handler';
 
@@ -19,6 +22,22 @@ export function tracedEntryPath(): string {
   const file = path.join(__dirname, '..', '..', 'layer', 'entry', 'traced-entry.ts');
   if (!fs.existsSync(file)) {
     throw new Error(`cdk-serverless-tracing: the traced entry is missing (${file}); reinstall the package`);
+  }
+  return file;
+}
+
+/**
+ * The path of `layer/runtime/index.ts`, the TypeScript sources of the runtime. A handler's
+ * `import ... from 'cdk-serverless-tracing/runtime'` is aliased to it, so the handler and the
+ * wrapper share one runtime instance (the package export `dist/runtime` would be a second copy,
+ * compiled to CommonJS that does not tree-shake).
+ */
+export function runtimeIndexPath(): string {
+  const file = path.join(__dirname, '..', '..', 'layer', 'runtime', 'index.ts');
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `cdk-serverless-tracing: the runtime sources are missing (${file}); reinstall the package`,
+    );
   }
   return file;
 }

@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { TracingSettings } from '../../lib';
+import { TraceEdges, TracingSettings } from '../../lib';
 import { PaymentStack } from '../../bin/example/payment-stack';
 import { bundledCode } from '../helpers/stack';
 
@@ -28,6 +28,92 @@ describe('example PaymentStack', () => {
   test('snapshot (fixed environment: concrete layer ARNs)', () => {
     const { stack } = buildApp({ bundle: false, env: true });
     expect(Template.fromStack(stack).toJSON()).toMatchSnapshot('payment-stack-eu-west-1');
+  });
+
+  describe('messaging: authorize → Payments topic → Reconciliation and AuditQueue → reconcile and audit', () => {
+    let stack: PaymentStack;
+    let template: Template;
+    beforeAll(() => {
+      ({ stack } = buildApp({ bundle: false }));
+      template = Template.fromStack(stack);
+    });
+
+    test('authorize may publish to the topic and gets its ARN', () => {
+      const topic = { Ref: logicalId(stack, stack.payments.topic) };
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({ OTEL_SERVICE_NAME: 'payments-authorize', PAYMENTS_TOPIC_ARN: topic }),
+        },
+      });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: logicalId(stack, stack.authorize.role as never) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish', Resource: topic })]),
+        },
+      });
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: 'alias/aws/sns' });
+    });
+
+    test('reconciliation gets raw delivery, audit the SNS envelope', () => {
+      for (const [queue, raw] of [
+        [stack.reconciliation, true],
+        [stack.auditQueue, false],
+      ] as const) {
+        template.hasResourceProperties('AWS::SNS::Subscription', {
+          Protocol: 'sqs',
+          Endpoint: { 'Fn::GetAtt': [logicalId(stack, queue.queue), 'Arn'] },
+          RawMessageDelivery: raw,
+        });
+      }
+      template.resourceCountIs('AWS::SNS::Subscription', 2);
+    });
+
+    test('both queues: encrypted, a dead-letter queue kept 14 days, visibility 6 × the consumer timeout', () => {
+      template.resourceCountIs('AWS::SQS::Queue', 4);
+      template.allResourcesProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        VisibilityTimeout: 180,
+        RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 60 });
+      expect(
+        Object.keys(
+          template.findResources('AWS::SQS::Queue', { Properties: { MessageRetentionPeriod: 1209600 } }),
+        ),
+      ).toHaveLength(2);
+    });
+
+    test('reconcile and audit consume with ReportBatchItemFailures', () => {
+      for (const [queue, fn] of [
+        [stack.reconciliation, stack.reconcile],
+        [stack.auditQueue, stack.audit],
+      ] as const) {
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, queue.queue), 'Arn'] },
+          FunctionName: { Ref: logicalId(stack, fn) },
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          BatchSize: 10,
+        });
+      }
+    });
+
+    test('the trace map: every edge carries the context', () => {
+      const edges = TraceEdges.of(stack).edges;
+      expect(edges.map((e) => `${e.from} -${e.kind}/${e.via}-> ${e.to}`).sort()).toEqual(
+        [
+          'PaymentStack/Authorize -sns-publish/message-attributes-> PaymentStack/Payments',
+          'PaymentStack/AuditQueue -sqs-to-lambda/message-attributes-> PaymentStack/Audit',
+          'PaymentStack/Payments -sns-to-sqs/raw-delivery-> PaymentStack/Reconciliation',
+          'PaymentStack/Payments -sns-to-sqs/sns-envelope-> PaymentStack/AuditQueue',
+          'PaymentStack/Reconciliation -sqs-to-lambda/message-attributes-> PaymentStack/Reconcile',
+        ].sort(),
+      );
+      expect(edges.every((e) => e.carriesContext)).toBe(true);
+    });
+
+    test('no warnings', () => {
+      Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('cdk-serverless-tracing'));
+    });
   });
 
   describe('synthesized with real bundling', () => {
@@ -79,6 +165,18 @@ describe('example PaymentStack', () => {
       const code = bundledCode(app, stack, logicalId(stack, stack.authorize))['index.js'];
       expect(code).toContain('https://fraud.example.com/v1/score');
       expect(code).toContain('no function export named "handler"');
+    });
+
+    test('the handlers that import the runtime API share the one runtime of the wrapper', () => {
+      for (const fn of [stack.authorize, stack.reconcile, stack.audit]) {
+        const code = bundledCode(app, stack, logicalId(stack, fn))['index.js'];
+        expect(code.match(/getTracer\("cdk-serverless-tracing"\)/g)).toHaveLength(1);
+        expect(code).not.toContain('cdk-serverless-tracing/runtime');
+      }
+      // the AWS SDK is provided by the Lambda runtime (NodejsFunction keeps @aws-sdk/* external)
+      expect(bundledCode(app, stack, logicalId(stack, stack.authorize))['index.js']).toContain(
+        '@aws-sdk/client-sns',
+      );
     });
   });
 });

@@ -2,6 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, AppProps, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 
 /** A fixed environment, so ARNs built from the region and account are concrete strings. */
 export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
@@ -70,4 +72,18 @@ export function bundledCode(app: App, stack: Stack, functionLogicalId: string): 
     files[f] = fs.readFileSync(path.join(dir, f), 'utf8');
   }
   return files;
+}
+
+/** A plain `lambda.Function` (not traced), for the checks that want a `TracedFunction`. */
+export function plainFunction(
+  scope: Construct,
+  id: string,
+  props: Partial<lambda.FunctionProps> = {},
+): lambda.Function {
+  return new lambda.Function(scope, id, {
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => undefined;'),
+    ...props,
+  });
 }

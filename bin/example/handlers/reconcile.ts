@@ -1,25 +1,22 @@
-import type { Handler } from 'aws-lambda';
-
-/** An authorized payment to reconcile with the ledger. */
-export interface ReconcileEvent {
-  readonly paymentId: string;
-  readonly amount: number;
-  readonly currency: string;
-}
-
-/** The outcome of one reconciliation. */
-export interface ReconcileResult {
-  readonly paymentId: string;
-  readonly reconciled: boolean;
-}
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { processRecords } from 'cdk-serverless-tracing/runtime';
+import { parseAuthorizedPayment } from './payment';
 
 /**
- * Reconciles an authorized payment. For now it is invoked directly; the SNS topic and SQS queue
- * between `authorize` and `reconcile` arrive in a later issue (TracedTopic / TracedQueue).
+ * Reconciles the authorized payments of the reconciliation queue (raw SNS delivery: the body is
+ * the payment as `authorize` published it). Each record is processed in its own span, continuing
+ * the trace of the request that authorized it; a record whose body is not a valid payment fails
+ * alone (reported in `batchItemFailures`, retried, then moved to the dead-letter queue).
  */
-export const handler: Handler<ReconcileEvent, ReconcileResult> = async (event) => {
-  if (!event?.paymentId) {
-    throw new Error('reconcile: the event has no paymentId');
-  }
-  return { paymentId: event.paymentId, reconciled: event.amount > 0 };
-};
+export const handler = async (event: SQSEvent) =>
+  processRecords(event, async (record: SQSRecord) => {
+    const payment = parseAuthorizedPayment(record.body);
+    console.log(
+      JSON.stringify({
+        message: 'reconciled',
+        paymentId: payment.paymentId,
+        amount: payment.amount,
+        currency: payment.currency,
+      }),
+    );
+  });

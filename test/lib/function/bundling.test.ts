@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -28,8 +29,9 @@ describe('bundling (real esbuild)', () => {
       },
     });
     new TracedFunction(stack, 'NotMinified', { entry: fixture('hello.ts'), bundling: { minify: false } });
+    new TracedFunction(stack, 'UsesRuntime', { entry: fixture('uses-runtime.ts') });
     bundles = {};
-    for (const id of ['Cjs', 'OtherExport', 'Esm', 'NotMinified']) {
+    for (const id of ['Cjs', 'OtherExport', 'Esm', 'NotMinified', 'UsesRuntime']) {
       bundles[id] = bundledCode(app, stack, logicalId(stack, id));
     }
   });
@@ -65,6 +67,16 @@ describe('bundling (real esbuild)', () => {
   test('the user can turn minification off', () => {
     expect(bundles.NotMinified['index.js']).toMatch(/\n\s{2,}\S/);
   });
+
+  test('a handler that imports cdk-serverless-tracing/runtime shares the one runtime of the wrapper', () => {
+    const code = bundles.UsesRuntime['index.js'];
+    expect(code).toContain('uses-runtime-fixture: a bad record');
+    expect(code).not.toContain('cdk-serverless-tracing/runtime');
+    // The runtime makes its tracer in one place; two copies of the runtime would make two.
+    const tracers = code.match(/getTracer\("cdk-serverless-tracing"\)/g) ?? [];
+    expect(tracers).toHaveLength(1);
+    expect(bundles.Cjs['index.js'].match(/getTracer\("cdk-serverless-tracing"\)/g)).toHaveLength(1);
+  });
 });
 
 describe('tracedBundling: library defaults, then the user options, then the wrapper keys', () => {
@@ -76,7 +88,18 @@ describe('tracedBundling: library defaults, then the user options, then the wrap
       sourceMap: false,
       mainFields: ['module', 'main'],
       define: { __TRACED_HANDLER_EXPORT__: '"handler"' },
-      esbuildArgs: { '--alias:cdk-serverless-tracing-user-handler': ENTRY },
+      esbuildArgs: {
+        '--alias:cdk-serverless-tracing-user-handler': ENTRY,
+        '--alias:cdk-serverless-tracing/runtime': path.join(
+          __dirname,
+          '..',
+          '..',
+          '..',
+          'layer',
+          'runtime',
+          'index.ts',
+        ),
+      },
     });
   });
 
@@ -97,7 +120,11 @@ describe('tracedBundling: library defaults, then the user options, then the wrap
       sourceMap: true,
       mainFields: ['main'],
       define: { MY_FLAG: 'true', __TRACED_HANDLER_EXPORT__: '"other"' },
-      esbuildArgs: { '--log-limit': '0', '--alias:cdk-serverless-tracing-user-handler': ENTRY },
+      esbuildArgs: {
+        '--log-limit': '0',
+        '--alias:cdk-serverless-tracing-user-handler': ENTRY,
+        '--alias:cdk-serverless-tracing/runtime': expect.stringMatching(/layer[\\/]runtime[\\/]index\.ts$/),
+      },
     });
   });
 

@@ -1,0 +1,175 @@
+import { Annotations, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  consumerTracingErrors,
+  constantCase,
+  functionTimeout,
+  producerEdge,
+  producerVariableErrors,
+  recordEdge,
+  rememberProducerVariable,
+  throwIfAny,
+  warning,
+} from '../private/messaging';
+import { resolveQueueOptions, ResolvedQueueOptions } from '../private/queue-defaults';
+import {
+  queueConsumerErrors,
+  queueConsumerWarnings,
+  tracedQueueErrors,
+  tracedQueueWarnings,
+} from '../private/validate-queue';
+import { TracedProducerOptions, TracedQueueConsumerOptions, TracedQueueProps } from './traced-queue-options';
+
+/**
+ * An SQS queue that keeps the trace: encrypted (SSE-SQS), TLS only, with a dead-letter queue
+ * that keeps failed messages 14 days. `addConsumer` wires a traced function with
+ * `reportBatchItemFailures`; `grantSend` lets a producer send and gives it the queue URL. Both
+ * record the edge in the trace map (`TraceEdges`).
+ *
+ * @example
+ * const queue = new TracedQueue(stack, 'Reconciliation', { visibilityTimeout: Duration.minutes(3) });
+ * queue.addConsumer(reconcile); // a TracedFunction with a 30-second timeout
+ * queue.grantSend(authorize);   // authorize gets RECONCILIATION_QUEUE_URL
+ */
+export class TracedQueue extends Construct {
+  /** The queue. */
+  public readonly queue: sqs.Queue;
+
+  /** The dead-letter queue (the one created here, or the one you passed). */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  /** The options this queue resolved (defaults, then props). */
+  public readonly queueOptions: ResolvedQueueOptions;
+
+  constructor(scope: Construct, id: string, props: TracedQueueProps = {}) {
+    super(scope, id);
+    const options = resolveQueueOptions(props);
+    const facts = {
+      fifo: props.fifo ?? false,
+      deadLetterQueue: props.deadLetterQueue,
+      deadLetterRetentionGiven: props.deadLetterRetentionPeriod !== undefined,
+    };
+    const errors = tracedQueueErrors(options, facts);
+    if (errors.length > 0) {
+      throw new Error(`TracedQueue ${this.node.path} has invalid props:\n  - ${errors.join('\n  - ')}`);
+    }
+    this.queueOptions = options;
+
+    const secure = {
+      encryption: options.encryption,
+      encryptionMasterKey: options.encryptionMasterKey,
+      enforceSSL: options.enforceSSL,
+      fifo: props.fifo,
+    };
+    this.deadLetterQueue =
+      props.deadLetterQueue ??
+      new sqs.Queue(this, 'DeadLetterQueue', {
+        ...secure,
+        queueName: deadLetterQueueName(props.queueName),
+        retentionPeriod: options.deadLetterRetentionPeriod,
+      });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      ...secure,
+      queueName: props.queueName,
+      contentBasedDeduplication: props.contentBasedDeduplication,
+      visibilityTimeout: options.visibilityTimeout,
+      retentionPeriod: options.retentionPeriod,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: options.maxReceiveCount },
+    });
+
+    for (const w of tracedQueueWarnings(options, facts)) {
+      Annotations.of(this).addWarningV2(w.id, w.message);
+    }
+  }
+
+  /** The URL of the queue. */
+  public get queueUrl(): string {
+    return this.queue.queueUrl;
+  }
+
+  /** The ARN of the queue. */
+  public get queueArn(): string {
+    return this.queue.queueArn;
+  }
+
+  /**
+   * Consume the queue with a function: an SQS event source with `reportBatchItemFailures` (so
+   * `processRecords` retries only the records that failed). The consumer must be a
+   * `TracedFunction` (or pass `untraced: { reason }`), and the queue's visibility timeout must
+   * be at least the function's timeout (a warning below 6 × the timeout).
+   */
+  public addConsumer(
+    consumer: lambda.IFunction,
+    options: TracedQueueConsumerOptions = {},
+  ): lambdaEventSources.SqsEventSource {
+    const { untraced, ...eventSourceProps } = options;
+    const facts = {
+      queuePath: this.node.path,
+      consumerPath: consumer.node.path,
+      visibilityTimeout: this.queueOptions.visibilityTimeout,
+      consumerTimeout: functionTimeout(consumer),
+      reportBatchItemFailures: options.reportBatchItemFailures,
+    };
+    throwIfAny(`TracedQueue ${this.node.path}`, [
+      ...consumerTracingErrors('consumer', consumer, untraced),
+      ...queueConsumerErrors(facts),
+    ]);
+
+    const source = new lambdaEventSources.SqsEventSource(this.queue, {
+      ...eventSourceProps,
+      reportBatchItemFailures: true,
+    });
+    consumer.addEventSource(source);
+
+    const warnings = queueConsumerWarnings(facts);
+    if (untraced) {
+      warnings.push(
+        warning(
+          'untracedConsumer',
+          `consumer ${consumer.node.path} is not a TracedFunction: the trace breaks at this queue (${untraced.reason})`,
+        ),
+      );
+    }
+    for (const w of warnings) {
+      Annotations.of(this).addWarningV2(w.id, w.message);
+    }
+    recordEdge(this, {
+      from: this.node.path,
+      to: consumer.node.path,
+      kind: 'sqs-to-lambda',
+      ...(untraced
+        ? { carriesContext: false, reason: untraced.reason }
+        : { carriesContext: true, via: 'message-attributes' as const }),
+    });
+    return source;
+  }
+
+  /**
+   * Let a function send messages to the queue: `sqs:SendMessage` (and the KMS permissions a
+   * customer managed key needs), and the queue URL in an environment variable (default
+   * `<ID>_QUEUE_URL`). Records the edge producer → queue; it carries the context when the
+   * producer is a `TracedFunction` that sends through `traceAwsClient(new SQSClient(...))`.
+   */
+  public grantSend(producer: lambda.Function, options: TracedProducerOptions = {}): iam.Grant {
+    const name = options.environmentVariable ?? `${constantCase(this.node.id)}_QUEUE_URL`;
+    throwIfAny(`TracedQueue ${this.node.path}`, producerVariableErrors(producer, name, this));
+
+    const grant = this.queue.grantSendMessages(producer);
+    producer.addEnvironment(name, this.queue.queueUrl);
+    rememberProducerVariable(producer, name, this);
+    recordEdge(this, producerEdge(producer, this, 'sqs-send'));
+    return grant;
+  }
+}
+
+/** The dead-letter queue's name for a named queue (`orders` → `orders-dlq`, `a.fifo` → `a-dlq.fifo`). */
+function deadLetterQueueName(queueName: string | undefined): string | undefined {
+  if (queueName === undefined || Token.isUnresolved(queueName)) {
+    return undefined;
+  }
+  return queueName.endsWith('.fifo') ? `${queueName.slice(0, -'.fifo'.length)}-dlq.fifo` : `${queueName}-dlq`;
+}

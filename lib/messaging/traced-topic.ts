@@ -1,0 +1,172 @@
+import { Annotations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import {
+  consumerTracingErrors,
+  constantCase,
+  producerEdge,
+  producerVariableErrors,
+  recordEdge,
+  rememberProducerVariable,
+  throwIfAny,
+  warning,
+} from '../private/messaging';
+import { resolveTopicOptions, ResolvedTopicOptions, SNS_MANAGED_KEY_ALIAS } from '../private/topic-defaults';
+import { queueSubscriptionErrors, tracedTopicErrors, tracedTopicWarnings } from '../private/validate-topic';
+import { TracedProducerOptions } from './traced-queue-options';
+import { TracedQueue } from './traced-queue';
+import {
+  TracedFunctionSubscriptionOptions,
+  TracedQueueSubscriptionOptions,
+  TracedTopicProps,
+} from './traced-topic-options';
+
+/**
+ * An SNS topic that keeps the trace: encrypted with the AWS managed key `alias/aws/sns`, TLS
+ * only. `addQueueSubscription` subscribes a `TracedQueue` with raw delivery (the producer's
+ * `traceparent` message attribute arrives as an SQS message attribute), `addFunctionSubscription`
+ * a traced function, and `grantPublish` lets a producer publish and gives it the topic ARN. Each
+ * records its edge in the trace map (`TraceEdges`).
+ *
+ * The managed key works for the subscriptions this construct makes: SNS decrypts with its own
+ * key before it delivers, to Lambda and to SQS queues encrypted with SSE-SQS (the `TracedQueue`
+ * default) or a customer managed key. Only AWS services that publish themselves (CloudWatch
+ * alarms, S3 or EventBridge notifications) cannot use `alias/aws/sns`; give those topics a
+ * customer managed `masterKey` whose policy allows them.
+ *
+ * @example
+ * const payments = new TracedTopic(stack, 'Payments');
+ * payments.grantPublish(authorize); // authorize gets PAYMENTS_TOPIC_ARN
+ * payments.addQueueSubscription(reconciliation);
+ */
+export class TracedTopic extends Construct {
+  /** The topic. */
+  public readonly topic: sns.Topic;
+
+  /** The options this topic resolved (defaults, then props). */
+  public readonly topicOptions: ResolvedTopicOptions;
+
+  constructor(scope: Construct, id: string, props: TracedTopicProps = {}) {
+    super(scope, id);
+    const options = resolveTopicOptions(props);
+    const errors = tracedTopicErrors(options);
+    if (errors.length > 0) {
+      throw new Error(`TracedTopic ${this.node.path} has invalid props:\n  - ${errors.join('\n  - ')}`);
+    }
+    this.topicOptions = options;
+
+    const masterKey = options.encrypted
+      ? (options.masterKey ?? kms.Alias.fromAliasName(this, 'ManagedKey', SNS_MANAGED_KEY_ALIAS))
+      : undefined;
+    this.topic = new sns.Topic(this, 'Topic', {
+      topicName: props.topicName,
+      displayName: props.displayName,
+      fifo: props.fifo,
+      contentBasedDeduplication: props.contentBasedDeduplication,
+      masterKey,
+      enforceSSL: options.enforceSSL,
+    });
+    if (masterKey && !options.masterKey) {
+      // The managed key by its alias, as SNS documents it (the same in every region and account).
+      (this.topic.node.defaultChild as sns.CfnTopic).kmsMasterKeyId = SNS_MANAGED_KEY_ALIAS;
+    }
+
+    for (const w of tracedTopicWarnings(options)) {
+      Annotations.of(this).addWarningV2(w.id, w.message);
+    }
+  }
+
+  /** The ARN of the topic. */
+  public get topicArn(): string {
+    return this.topic.topicArn;
+  }
+
+  /**
+   * Subscribe a traced queue. Raw delivery is the default, so the `traceparent` message
+   * attribute the producer set arrives as an SQS message attribute; with `rawMessageDelivery:
+   * false` the queue receives the SNS envelope, which the consumer runtime reads too.
+   */
+  public addQueueSubscription(
+    queue: TracedQueue,
+    options: TracedQueueSubscriptionOptions = {},
+  ): sns.Subscription {
+    throwIfAny(
+      `TracedTopic ${this.node.path}`,
+      queueSubscriptionErrors({
+        topicFifo: this.topic.fifo,
+        queuePath: queue.node.path,
+        queueFifo: queue.queue.fifo,
+        queueEncryption: queue.queue.encryptionType,
+      }),
+    );
+    const raw = options.rawMessageDelivery ?? true;
+    const subscription = this.topic.addSubscription(
+      new subscriptions.SqsSubscription(queue.queue, {
+        rawMessageDelivery: raw,
+        filterPolicy: options.filterPolicy,
+        filterPolicyWithMessageBody: options.filterPolicyWithMessageBody,
+        deadLetterQueue: options.deadLetterQueue,
+      }),
+    );
+    recordEdge(this, {
+      from: this.node.path,
+      to: queue.node.path,
+      kind: 'sns-to-sqs',
+      carriesContext: true,
+      via: raw ? 'raw-delivery' : 'sns-envelope',
+    });
+    return subscription;
+  }
+
+  /**
+   * Subscribe a function. It must be a `TracedFunction` (or pass `untraced: { reason }`): the
+   * runtime continues the trace from the SNS record's message attributes.
+   */
+  public addFunctionSubscription(
+    subscriber: lambda.IFunction,
+    options: TracedFunctionSubscriptionOptions = {},
+  ): sns.Subscription {
+    const { untraced, ...subscriptionProps } = options;
+    throwIfAny(`TracedTopic ${this.node.path}`, consumerTracingErrors('subscriber', subscriber, untraced));
+    const subscription = this.topic.addSubscription(
+      new subscriptions.LambdaSubscription(subscriber, subscriptionProps),
+    );
+    if (untraced) {
+      const w = warning(
+        'untracedSubscriber',
+        `subscriber ${subscriber.node.path} is not a TracedFunction: the trace breaks at this topic (${untraced.reason})`,
+      );
+      Annotations.of(this).addWarningV2(w.id, w.message);
+    }
+    recordEdge(this, {
+      from: this.node.path,
+      to: subscriber.node.path,
+      kind: 'sns-to-lambda',
+      ...(untraced
+        ? { carriesContext: false, reason: untraced.reason }
+        : { carriesContext: true, via: 'message-attributes' as const }),
+    });
+    return subscription;
+  }
+
+  /**
+   * Let a function publish to the topic: `sns:Publish` (and the KMS permissions a customer
+   * managed key needs), and the topic ARN in an environment variable (default `<ID>_TOPIC_ARN`).
+   * Records the edge producer → topic; it carries the context when the producer is a
+   * `TracedFunction` that publishes through `traceAwsClient(new SNSClient(...))`.
+   */
+  public grantPublish(producer: lambda.Function, options: TracedProducerOptions = {}): iam.Grant {
+    const name = options.environmentVariable ?? `${constantCase(this.node.id)}_TOPIC_ARN`;
+    throwIfAny(`TracedTopic ${this.node.path}`, producerVariableErrors(producer, name, this));
+
+    const grant = this.topic.grantPublish(producer);
+    producer.addEnvironment(name, this.topic.topicArn);
+    rememberProducerVariable(producer, name, this);
+    recordEdge(this, producerEdge(producer, this, 'sns-publish'));
+    return grant;
+  }
+}
