@@ -1,7 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
 import { warnOnce } from './diagnostics';
-import { asException, errorType } from './errors';
+import { recordFailure } from './errors';
 import { EVENTBRIDGE_CONTEXT_FIELD, arnName } from './messaging';
 import { w3cPropagator } from './propagation';
 import {
@@ -196,16 +195,7 @@ async function send(
     }
     return result;
   } catch (error) {
-    try {
-      span.recordException(asException(error));
-      span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
-    } catch (recordFailure) {
-      warnOnce('producer-error', 'recording a send error failed', recordFailure);
-    }
+    recordFailure(span, error, 'producer-error');
     throw error;
   } finally {
     span.end();

@@ -11,7 +11,7 @@ import {
 import { warnOnce } from './diagnostics';
 import { w3cPropagator } from './propagation';
 import { ATTR_RESPONSE_BODY_READ } from './semconv';
-import { asException, errorType } from './errors';
+import { recordFailure } from './errors';
 
 /** The parts of undici's request object that its diagnostics channels expose and we use. */
 interface UndiciRequest {
@@ -115,9 +115,7 @@ export class FetchTracing {
     const { request, error } = message as { request: object; error: Error };
     const span = this.spans.get(request);
     if (!span) return;
-    span.recordException(asException(error));
-    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message });
+    recordFailure(span, error, 'fetch-error');
     this.onDone(message);
   }
 

@@ -1,7 +1,6 @@
-import { SpanKind, SpanStatusCode, context, trace, type Link, type Span } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE } from '@opentelemetry/semantic-conventions';
+import { SpanKind, context, trace, type Link, type Span } from '@opentelemetry/api';
 import { warnOnce } from './diagnostics';
-import { asException, errorType } from './errors';
+import { recordFailure } from './errors';
 import { currentInvocation } from './invocation';
 import { arnName, sqsRecordContext } from './messaging';
 import {
@@ -88,17 +87,8 @@ async function processOne<R extends SqsRecordLike>(
     await context.with(trace.setSpan(context.active(), span), () => handler(record));
     return false;
   } catch (error) {
-    try {
-      span.recordException(asException(error));
-      span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
-      currentInvocation()?.failedTraceIds.add(span.spanContext().traceId);
-    } catch (recordFailure) {
-      warnOnce('record-error', 'recording a record failure failed', recordFailure);
-    }
+    recordFailure(span, error, 'record-error');
+    currentInvocation()?.failedTraceIds.add(span.spanContext().traceId);
     return true;
   } finally {
     span.end();

@@ -2,7 +2,7 @@ import { SpanStatusCode, context as otelContext, trace, type Span } from '@opent
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import type { Context } from 'aws-lambda';
 import { warnOnce } from './diagnostics';
-import { asException, errorType } from './errors';
+import { recordFailure } from './errors';
 import { describeEvent, httpStatusOf, type EventShape } from './event';
 import { withInvocation, type InvocationState } from './invocation';
 import { extractParent } from './propagation';
@@ -89,7 +89,7 @@ async function invoke<TEvent, TResult>(
     return result;
   } catch (error) {
     state.failedTraceIds.add(invocationTrace);
-    recordError(span, error);
+    recordFailure(span, error, 'handler-error');
     throw error;
   } finally {
     await endInvocation(runtime, span, state, lambdaContext);
@@ -160,19 +160,6 @@ function recordBatchResult(span: Span, result: unknown): boolean {
   span.setAttribute(ATTR_BATCH_ITEM_FAILURES, failures.length);
   span.setStatus({ code: SpanStatusCode.ERROR, message: `${failures.length} record(s) failed` });
   return true;
-}
-
-function recordError(span: Span, error: unknown): void {
-  try {
-    span.recordException(asException(error));
-    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-  } catch (recordFailure) {
-    warnOnce('error', 'recording the handler error failed', recordFailure);
-  }
 }
 
 async function endInvocation(

@@ -8,6 +8,7 @@ import {
   consumerTracingErrors,
   constantCase,
   functionTimeout,
+  consumerEdge,
   producerEdge,
   producerVariableErrors,
   recordEdge,
@@ -137,14 +138,7 @@ export class TracedQueue extends Construct {
     for (const w of warnings) {
       Annotations.of(this).addWarningV2(w.id, w.message);
     }
-    recordEdge(this, {
-      from: this.node.path,
-      to: consumer.node.path,
-      kind: 'sqs-to-lambda',
-      ...(untraced
-        ? { carriesContext: false, reason: untraced.reason }
-        : { carriesContext: true, via: 'message-attributes' as const }),
-    });
+    recordEdge(this, consumerEdge(this, consumer, 'sqs-to-lambda', untraced));
     return source;
   }
 

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import {
   consumerTracingErrors,
   constantCase,
+  consumerEdge,
   producerEdge,
   producerVariableErrors,
   recordEdge,
@@ -142,14 +143,7 @@ export class TracedTopic extends Construct {
       );
       Annotations.of(this).addWarningV2(w.id, w.message);
     }
-    recordEdge(this, {
-      from: this.node.path,
-      to: subscriber.node.path,
-      kind: 'sns-to-lambda',
-      ...(untraced
-        ? { carriesContext: false, reason: untraced.reason }
-        : { carriesContext: true, via: 'message-attributes' as const }),
-    });
+    recordEdge(this, consumerEdge(this, subscriber, 'sns-to-lambda', untraced));
     return subscription;
   }
 

@@ -143,3 +143,16 @@ export function producerEdge(
         reason: `${producer.node.path} is not a TracedFunction, so it sends no trace context`,
       };
 }
+
+/** The edge source → consumer: it carries the context unless the consumer was accepted untraced. */
+export function consumerEdge(
+  source: IConstruct,
+  consumer: IConstruct,
+  kind: 'sqs-to-lambda' | 'sns-to-lambda',
+  untraced: { readonly reason: string } | undefined,
+): TraceEdge {
+  const base = { from: source.node.path, to: consumer.node.path, kind };
+  return untraced
+    ? { ...base, carriesContext: false, reason: untraced.reason }
+    : { ...base, carriesContext: true, via: 'message-attributes' };
+}
