@@ -1,11 +1,11 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { readConfig, type RuntimeConfig } from './config';
 import { warnOnce } from './diagnostics';
+import { OtlpJsonExporter, otlpEndpointFromEnv } from './exporter';
 import { FetchTracing } from './fetch';
 import { InvocationSpanProcessor } from './processor';
 import { w3cPropagator } from './propagation';
@@ -57,9 +57,8 @@ export function takeColdStart(): boolean {
 
 /**
  * The runtime, set up on first use from the environment: a tracer provider with the configured
- * sampler, the invocation span processor and the OTLP/HTTP exporter (which reads the standard
- * `OTEL_EXPORTER_OTLP_*` variables itself; default `http://localhost:4318`, the collector
- * extension). No resource detector that does I/O, no instrumentation package. When setup fails,
+ * sampler, the invocation span processor and the OTLP/HTTP JSON exporter (standard
+ * `OTEL_EXPORTER_OTLP_*` variables; default `http://localhost:4318`, the collector extension). No resource detector that does I/O, no instrumentation package. When setup fails,
  * returns undefined and handlers run untraced.
  */
 export function tracingRuntime(): TracingRuntime | undefined {
@@ -91,7 +90,7 @@ function setUp(config: RuntimeConfig): TracingRuntime {
       }),
     ),
   );
-  const exporter = new OTLPTraceExporter({ timeoutMillis: config.flushTimeoutMs });
+  const exporter = new OtlpJsonExporter(otlpEndpointFromEnv(env), config.flushTimeoutMs);
   const processor = new InvocationSpanProcessor(exporter, config.flushTimeoutMs);
   const provider = new TracerProvider({ resource, sampler: config.sampler, spanProcessors: [processor] });
 

@@ -130,14 +130,19 @@ async function invoke(bundle: Bundle, name: string, event: unknown): Promise<Rec
     child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('exit', (code) => {
       clearTimeout(timer);
-      if (code !== 0) reject(new Error(`${name} exited with ${code}: ${err}`));
-      else {
+      if (code !== 0) {
+        reject(new Error(`${name} exited with ${code}: ${err}`));
+        return;
+      }
+      // The bundles export as they would to the collector extension on localhost: they do not
+      // wait for the receiver's answer, so let the receiver read what was sent.
+      receiver.idle(50).then(() => {
         try {
           resolve(JSON.parse(out) as Record<string, unknown>);
         } catch (error) {
           reject(error as Error);
         }
-      }
+      }, reject);
     });
   });
 }

@@ -73,6 +73,19 @@ export class OtlpReceiver {
     this.requests.length = 0;
   }
 
+  /**
+   * Resolves once no request has arrived for `quietMs` (at most `timeoutMs`): for exports that
+   * the sender does not wait for (completion `sent`).
+   */
+  async idle(quietMs = 100, timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    let seen = -1;
+    while (Date.now() < end && seen !== this.requests.length) {
+      seen = this.requests.length;
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+    }
+  }
+
   /** Spans of one trace. */
   trace(traceId: string): ReceivedSpan[] {
     return this.spans.filter((span) => span.traceId === traceId);
@@ -101,6 +114,10 @@ export class OtlpReceiver {
         headers: req.headers,
       });
       if (this.mode === 'hang') {
+        // Reads what arrived, then never answers.
+        if (String(req.headers['content-type']).includes('json')) {
+          this.spans.push(...decode(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        }
         this.hanging.push(res);
         return;
       }

@@ -22,6 +22,9 @@ export function lambdaEnvironment(
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
     TRACING_KEEP_ERRORS: 'true',
     TRACING_FLUSH_TIMEOUT_MS: '1000',
+    // Wait for the receiver's answer, so the spans are there when the invocation returns; the
+    // default for a localhost endpoint ('sent') has its own tests.
+    TRACING_EXPORT_COMPLETION: 'acknowledged',
     ...extra,
   };
 }
