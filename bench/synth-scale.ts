@@ -1,7 +1,8 @@
 /**
  * Synth scale: how long `cdk synth` of an app takes with 1, 10 and 50 `TracedFunction`s against
- * the same app with plain `NodejsFunction`s (same handler file, NODEJS_22_X, minified, local
- * esbuild bundling), and how the cost grows with the number of functions.
+ * the same app with plain `NodejsFunction`s (a handler file of its own per function, as in a real
+ * app; NODEJS_22_X, minified, local esbuild bundling), and how the cost grows with the number of
+ * functions.
  *
  * Every synth is a fresh process (`bench/synth-app.ts`) with its own temporary outdir, so no
  * module, asset or bundling cache carries over between runs. Traced and plain alternate and
@@ -16,8 +17,8 @@
  *
  * With aws-cdk-lib's defaults most of a small app's synth is fixed cost: the built-in
  * CloudFormation validation (a WebAssembly engine started on every synth, then a pass over each
- * template) and one `npx --no-install esbuild` spawn. Identical bundling (same entry, same
- * options) is bundled once per synth and reused, so esbuild runs once whatever the count.
+ * template). Each function is bundled on its own (one `npx --no-install esbuild` spawn each),
+ * since CDK would bundle identical entries only once and hide that cost.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
