@@ -1,4 +1,13 @@
-import { SpanKind, context, trace, type Link, type Span } from '@opentelemetry/api';
+import {
+  SpanKind,
+  TraceFlags,
+  context,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+} from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import { warnOnce } from './diagnostics';
 import { recordFailure } from './errors';
 import { currentInvocation } from './invocation';
@@ -74,28 +83,33 @@ async function processOne<R extends SqsRecordLike>(
   record: R,
   handler: (record: R) => unknown,
 ): Promise<boolean> {
-  const span = startRecordSpan(record);
-  if (!span) {
-    try {
-      await handler(record);
-      return false;
-    } catch {
-      return true;
-    }
-  }
+  const tracing = startRecordTracing(record);
   try {
-    await context.with(trace.setSpan(context.active(), span), () => handler(record));
+    await (tracing ? context.with(tracing.context, () => handler(record)) : handler(record));
+    tracing?.end(false, undefined);
     return false;
   } catch (error) {
-    recordFailure(span, error, 'record-error');
-    currentInvocation()?.failedTraceIds.add(span.spanContext().traceId);
+    tracing?.end(true, error);
     return true;
-  } finally {
-    span.end();
   }
 }
 
-function startRecordSpan(record: SqsRecordLike): Span | undefined {
+/** The tracing of one record: the context its handler runs in, and how it ends. */
+interface RecordTracing {
+  readonly context: Context;
+  end(failed: boolean, error: unknown): void;
+}
+
+/**
+ * Starts the span of a record, child of the context its message carried (else of the
+ * invocation), linked to the invocation.
+ *
+ * A record whose message says "not sampled" is exported only if it fails (keep errors). Its span
+ * is then made only when it fails, after the fact, with the start time and the span id the
+ * handler already ran under (its children and the messages it sent carry that id), so a batch of
+ * unsampled records costs no recorded span per record.
+ */
+function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
   try {
     const runtime = tracingRuntime();
     if (!runtime) return undefined;
@@ -103,26 +117,68 @@ function startRecordSpan(record: SqsRecordLike): Span | undefined {
     const invocation = trace.getSpanContext(active);
     const found = sqsRecordContext(record);
     const queue = arnName(record.eventSourceARN);
-    const links: Link[] = found && invocation ? [{ context: invocation }] : [];
-    return runtime.tracer.startSpan(
-      queue ? `process ${queue}` : 'process',
-      {
-        kind: SpanKind.CONSUMER,
-        links,
-        attributes: {
-          [ATTR_MESSAGING_SYSTEM]: 'aws_sqs',
-          [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
-          [ATTR_MESSAGING_OPERATION_NAME]: 'process',
-          [ATTR_MESSAGING_DESTINATION_NAME]: queue,
-          [ATTR_MESSAGING_MESSAGE_ID]: record.messageId,
-          [ATTR_CONTEXT_SOURCE]: found?.source ?? 'none',
-        },
+    const name = queue ? `process ${queue}` : 'process';
+    // The message's own context when it has one; else the record joins the invocation's trace.
+    const parent = found ? found.context : active;
+    const options = (): SpanOptions => ({
+      kind: SpanKind.CONSUMER,
+      links: found && invocation ? [{ context: invocation }] : [],
+      attributes: {
+        [ATTR_MESSAGING_SYSTEM]: 'aws_sqs',
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+        [ATTR_MESSAGING_OPERATION_NAME]: 'process',
+        [ATTR_MESSAGING_DESTINATION_NAME]: queue,
+        [ATTR_MESSAGING_MESSAGE_ID]: record.messageId,
+        [ATTR_CONTEXT_SOURCE]: found?.source ?? 'none',
       },
-      // The message's own context when it has one; else the record joins the invocation's trace.
-      found ? found.context : active,
-    );
+    });
+    const failed = (span: Span, error: unknown) => {
+      recordFailure(span, error, 'record-error');
+      currentInvocation()?.failedTraceIds.add(span.spanContext().traceId);
+    };
+
+    const remote = found && trace.getSpanContext(found.context);
+    if (remote && (remote.traceFlags & TraceFlags.SAMPLED) === 0 && runtime.config.keepErrors) {
+      const spanId = runtime.ids.newSpanId();
+      const startTime = hrTime();
+      const placeholder = trace.wrapSpanContext({
+        traceId: remote.traceId,
+        spanId,
+        traceFlags: TraceFlags.NONE,
+      });
+      return {
+        context: trace.setSpan(active, placeholder),
+        end: (isFailure, error) => {
+          if (!isFailure) return;
+          guard(() => {
+            runtime.ids.presetNextSpanId(spanId);
+            const span = runtime.tracer.startSpan(name, { ...options(), startTime }, parent);
+            failed(span, error);
+            span.end();
+          });
+        },
+      };
+    }
+
+    const span = runtime.tracer.startSpan(name, options(), parent);
+    return {
+      context: trace.setSpan(active, span),
+      end: (isFailure, error) =>
+        guard(() => {
+          if (isFailure) failed(span, error);
+          span.end();
+        }),
+    };
   } catch (error) {
     warnOnce('record-span', 'starting a record span failed; records are processed untraced', error);
     return undefined;
+  }
+}
+
+function guard(work: () => void): void {
+  try {
+    work();
+  } catch (error) {
+    warnOnce('record-end', 'ending a record span failed', error);
   }
 }

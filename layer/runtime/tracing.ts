@@ -7,6 +7,7 @@ import { readConfig, type RuntimeConfig } from './config';
 import { warnOnce } from './diagnostics';
 import { OtlpJsonExporter, otlpEndpointFromEnv } from './exporter';
 import { FetchTracing } from './fetch';
+import { PresettableIdGenerator } from './ids';
 import { InvocationSpanProcessor } from './processor';
 import { w3cPropagator } from './propagation';
 import {
@@ -25,6 +26,7 @@ export interface TracingRuntime {
   readonly tracer: Tracer;
   readonly processor: InvocationSpanProcessor;
   readonly provider: TracerProvider;
+  readonly ids: PresettableIdGenerator;
 }
 
 /**
@@ -92,7 +94,13 @@ function setUp(config: RuntimeConfig): TracingRuntime {
   );
   const exporter = new OtlpJsonExporter(otlpEndpointFromEnv(env), config.flushTimeoutMs);
   const processor = new InvocationSpanProcessor(exporter, config.flushTimeoutMs);
-  const provider = new TracerProvider({ resource, sampler: config.sampler, spanProcessors: [processor] });
+  const ids = new PresettableIdGenerator();
+  const provider = new TracerProvider({
+    resource,
+    sampler: config.sampler,
+    spanProcessors: [processor],
+    idGenerator: ids,
+  });
 
   // Register globally so spans the handler makes with @opentelemetry/api join the trace. If
   // another SDK registered first, the API keeps it and we still use our own objects below.
@@ -108,7 +116,7 @@ function setUp(config: RuntimeConfig): TracingRuntime {
   } else {
     state.fetchTracing.useTracer(tracer);
   }
-  return { config, tracer, processor, provider };
+  return { config, tracer, processor, provider, ids };
 }
 
 /** Ends the fetch spans still open at the end of an invocation. */

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { processRecords, traced } from '../../../layer/runtime';
 import { PARENT_SPAN_ID, TRACE_ID, lambdaContext, traceparent } from '../../helpers/events';
@@ -157,4 +158,52 @@ test('an event with no Records array is an empty batch, not a crash', async () =
     batchItemFailures: [],
   });
   expect(seen).toEqual([]);
+});
+
+test('a failed unsampled record: its span is made after the fact with the id its children carry', async () => {
+  await freshRuntime(lambdaEnvironment(receiver.endpoint, { OTEL_TRACES_SAMPLER_ARG: '0' }));
+  const failedTrace = 'c'.repeat(32);
+  const bad = withParent(traceparent(failedTrace, PARENT_SPAN_ID, false));
+  const handler = traced(async (event: SQSEvent) =>
+    processRecords(event, async () => {
+      await trace.getTracer('test').startActiveSpan('child work', async (child) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        child.end();
+      });
+      throw new Error('cannot reconcile');
+    }),
+  );
+  expect(await handler(sqsEvent([bad]), lambdaContext())).toEqual({
+    batchItemFailures: [{ itemIdentifier: bad.messageId }],
+  });
+  const record = recordSpan(bad);
+  const child = receiver.spans.find((s) => s.name === 'child work')!;
+  expect(record).toMatchObject({
+    traceId: failedTrace,
+    parentSpanId: PARENT_SPAN_ID,
+    status: { code: STATUS.ERROR },
+  });
+  expect(child).toMatchObject({ traceId: failedTrace, parentSpanId: record.spanId });
+  // The record span covers the handler's work, though it was made when the handler failed.
+  // (Compared in whole milliseconds: the JSON encoding may round the nanoseconds.)
+  const ms = (nanos: string) => Number(BigInt(nanos) / 1_000_000n);
+  expect(ms(record.startTimeUnixNano)).toBeLessThanOrEqual(ms(child.startTimeUnixNano));
+  expect(ms(record.endTimeUnixNano)).toBeGreaterThanOrEqual(ms(child.endTimeUnixNano));
+  expect(ms(record.endTimeUnixNano) - ms(record.startTimeUnixNano)).toBeGreaterThanOrEqual(19);
+});
+
+test('a successful unsampled record leaves no span behind, and its children stay unsampled', async () => {
+  await freshRuntime(lambdaEnvironment(receiver.endpoint, { OTEL_TRACES_SAMPLER_ARG: '0' }));
+  const good = withParent(traceparent('d'.repeat(32), PARENT_SPAN_ID, false));
+  let childSampled: boolean | undefined;
+  await traced(async (event: SQSEvent) =>
+    processRecords(event, () => {
+      trace.getTracer('test').startActiveSpan('child work', (child) => {
+        childSampled = (child.spanContext().traceFlags & 1) === 1;
+        child.end();
+      });
+    }),
+  )(sqsEvent([good]), lambdaContext());
+  expect(childSampled).toBe(false);
+  expect(receiver.spans.filter((s) => s.traceId === 'd'.repeat(32))).toEqual([]);
 });
