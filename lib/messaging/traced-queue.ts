@@ -6,13 +6,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   consumerTracingErrors,
-  constantCase,
   functionTimeout,
   consumerEdge,
-  producerEdge,
-  producerVariableErrors,
+  grantProducer,
   recordEdge,
-  rememberProducerVariable,
   throwIfAny,
   warning,
 } from '../private/messaging';
@@ -149,14 +146,13 @@ export class TracedQueue extends Construct {
    * producer is a `TracedFunction` that sends through `traceAwsClient(new SQSClient(...))`.
    */
   public grantSend(producer: lambda.Function, options: TracedProducerOptions = {}): iam.Grant {
-    const name = options.environmentVariable ?? `${constantCase(this.node.id)}_QUEUE_URL`;
-    throwIfAny(`TracedQueue ${this.node.path}`, producerVariableErrors(producer, name, this));
-
-    const grant = this.queue.grantSendMessages(producer);
-    producer.addEnvironment(name, this.queue.queueUrl);
-    rememberProducerVariable(producer, name, this);
-    recordEdge(this, producerEdge(producer, this, 'sqs-send'));
-    return grant;
+    return grantProducer(this, producer, options.environmentVariable, {
+      label: `TracedQueue ${this.node.path}`,
+      suffix: 'QUEUE_URL',
+      value: this.queue.queueUrl,
+      kind: 'sqs-send',
+      grant: (grantee) => this.queue.grantSendMessages(grantee),
+    });
   }
 }
 

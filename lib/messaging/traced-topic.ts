@@ -7,12 +7,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
   consumerTracingErrors,
-  constantCase,
   consumerEdge,
-  producerEdge,
-  producerVariableErrors,
+  grantProducer,
   recordEdge,
-  rememberProducerVariable,
   throwIfAny,
   warning,
 } from '../private/messaging';
@@ -154,13 +151,12 @@ export class TracedTopic extends Construct {
    * `TracedFunction` that publishes through `traceAwsClient(new SNSClient(...))`.
    */
   public grantPublish(producer: lambda.Function, options: TracedProducerOptions = {}): iam.Grant {
-    const name = options.environmentVariable ?? `${constantCase(this.node.id)}_TOPIC_ARN`;
-    throwIfAny(`TracedTopic ${this.node.path}`, producerVariableErrors(producer, name, this));
-
-    const grant = this.topic.grantPublish(producer);
-    producer.addEnvironment(name, this.topic.topicArn);
-    rememberProducerVariable(producer, name, this);
-    recordEdge(this, producerEdge(producer, this, 'sns-publish'));
-    return grant;
+    return grantProducer(this, producer, options.environmentVariable, {
+      label: `TracedTopic ${this.node.path}`,
+      suffix: 'TOPIC_ARN',
+      value: this.topic.topicArn,
+      kind: 'sns-publish',
+      grant: (grantee) => this.topic.grantPublish(grantee),
+    });
   }
 }

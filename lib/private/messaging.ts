@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { TraceEdge, TraceEdges } from '../trace-map/trace-edges';
@@ -155,4 +156,37 @@ export function consumerEdge(
   return untraced
     ? { ...base, carriesContext: false, reason: untraced.reason }
     : { ...base, carriesContext: true, via: 'message-attributes' };
+}
+
+/** What `grantSend`/`grantPublish` need to know about their target. */
+export interface ProducerGrant {
+  /** `TracedQueue <path>` or `TracedTopic <path>`, for error messages. */
+  readonly label: string;
+  /** The default variable name's suffix: `QUEUE_URL` or `TOPIC_ARN`. */
+  readonly suffix: string;
+  /** The value the producer gets in that variable. */
+  readonly value: string;
+  /** The edge kind. */
+  readonly kind: 'sqs-send' | 'sns-publish';
+  /** Grants the IAM permissions. */
+  readonly grant: (producer: lambda.Function) => iam.Grant;
+}
+
+/**
+ * The one way a producer is wired to a queue or topic: the permissions, the target in an
+ * environment variable (default `<CONSTANT_CASE id>_<suffix>`), and the edge producer → target.
+ */
+export function grantProducer(
+  target: IConstruct,
+  producer: lambda.Function,
+  environmentVariable: string | undefined,
+  how: ProducerGrant,
+): iam.Grant {
+  const name = environmentVariable ?? `${constantCase(target.node.id)}_${how.suffix}`;
+  throwIfAny(how.label, producerVariableErrors(producer, name, target));
+  const grant = how.grant(producer);
+  producer.addEnvironment(name, how.value);
+  rememberProducerVariable(producer, name, target);
+  recordEdge(target, producerEdge(producer, target, how.kind));
+  return grant;
 }
