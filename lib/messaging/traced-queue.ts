@@ -7,11 +7,9 @@ import { Construct } from 'constructs';
 import {
   consumerTracingErrors,
   functionTimeout,
-  consumerEdge,
+  finishConsumerWiring,
   grantProducer,
-  recordEdge,
   throwIfAny,
-  warning,
 } from '../private/messaging';
 import { resolveQueueOptions, ResolvedQueueOptions } from '../private/queue-defaults';
 import {
@@ -123,19 +121,7 @@ export class TracedQueue extends Construct {
     });
     consumer.addEventSource(source);
 
-    const warnings = queueConsumerWarnings(facts);
-    if (untraced) {
-      warnings.push(
-        warning(
-          'untracedConsumer',
-          `consumer ${consumer.node.path} is not a TracedFunction: the trace breaks at this queue (${untraced.reason})`,
-        ),
-      );
-    }
-    for (const w of warnings) {
-      Annotations.of(this).addWarningV2(w.id, w.message);
-    }
-    recordEdge(this, consumerEdge(this, consumer, 'sqs-to-lambda', untraced));
+    finishConsumerWiring(this, consumer, 'sqs-to-lambda', untraced, queueConsumerWarnings(facts));
     return source;
   }
 

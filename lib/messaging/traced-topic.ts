@@ -7,11 +7,10 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
   consumerTracingErrors,
-  consumerEdge,
+  finishConsumerWiring,
   grantProducer,
   recordEdge,
   throwIfAny,
-  warning,
 } from '../private/messaging';
 import { resolveTopicOptions, ResolvedTopicOptions, SNS_MANAGED_KEY_ALIAS } from '../private/topic-defaults';
 import { queueSubscriptionErrors, tracedTopicErrors, tracedTopicWarnings } from '../private/validate-topic';
@@ -133,14 +132,7 @@ export class TracedTopic extends Construct {
     const subscription = this.topic.addSubscription(
       new subscriptions.LambdaSubscription(subscriber, subscriptionProps),
     );
-    if (untraced) {
-      const w = warning(
-        'untracedSubscriber',
-        `subscriber ${subscriber.node.path} is not a TracedFunction: the trace breaks at this topic (${untraced.reason})`,
-      );
-      Annotations.of(this).addWarningV2(w.id, w.message);
-    }
-    recordEdge(this, consumerEdge(this, subscriber, 'sns-to-lambda', untraced));
+    finishConsumerWiring(this, subscriber, 'sns-to-lambda', untraced);
     return subscription;
   }
 

@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
@@ -189,4 +189,31 @@ export function grantProducer(
   rememberProducerVariable(producer, name, target);
   recordEdge(target, producerEdge(producer, target, how.kind));
   return grant;
+}
+
+/**
+ * The end of wiring a consumer (queue → function, topic → function): the warnings, one more if
+ * the consumer was accepted untraced, and the edge source → consumer.
+ */
+export function finishConsumerWiring(
+  source: IConstruct,
+  consumer: IConstruct,
+  kind: 'sqs-to-lambda' | 'sns-to-lambda',
+  untraced: { readonly reason: string } | undefined,
+  warnings: TracingWarning[] = [],
+): void {
+  if (untraced) {
+    const where = kind === 'sqs-to-lambda' ? 'queue' : 'topic';
+    const role = kind === 'sqs-to-lambda' ? 'consumer' : 'subscriber';
+    warnings.push(
+      warning(
+        kind === 'sqs-to-lambda' ? 'untracedConsumer' : 'untracedSubscriber',
+        `${role} ${consumer.node.path} is not a TracedFunction: the trace breaks at this ${where} (${untraced.reason})`,
+      ),
+    );
+  }
+  for (const w of warnings) {
+    Annotations.of(source).addWarningV2(w.id, w.message);
+  }
+  recordEdge(source, consumerEdge(source, consumer, kind, untraced));
 }
