@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { resetWarnings } from '../../layer/runtime/diagnostics';
 import { resetTracingRuntime } from '../../layer/runtime/tracing';
 import { ACCOUNT, FUNCTION_NAME, REGION } from './events';
+import { OtlpReceiver } from './otlp-receiver';
 
 /** The environment Lambda gives a function, plus what TracedFunction sets. */
 export function lambdaEnvironment(
@@ -54,4 +55,24 @@ export async function closedPort(): Promise<number> {
   const { port } = probe.address() as AddressInfo;
   await new Promise((resolve) => probe.close(resolve));
   return port;
+}
+
+/**
+ * An OTLP receiver for a runtime test file: started before the file's tests, emptied and set to
+ * accept before each test, stopped (with the runtime shut down) after the file.
+ */
+export function useReceiver(): OtlpReceiver {
+  const receiver = new OtlpReceiver();
+  beforeAll(async () => {
+    await receiver.start();
+  });
+  afterAll(async () => {
+    await freshRuntime({});
+    await receiver.stop();
+  });
+  beforeEach(() => {
+    receiver.mode = 'accept';
+    receiver.clear();
+  });
+  return receiver;
 }

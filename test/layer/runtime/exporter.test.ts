@@ -1,8 +1,7 @@
 import { traced } from '../../../layer/runtime';
 import { otlpEndpointFromEnv } from '../../../layer/runtime/exporter';
 import { httpApiEvent, lambdaContext } from '../../helpers/events';
-import { OtlpReceiver } from '../../helpers/otlp-receiver';
-import { freshRuntime, lambdaEnvironment } from '../../helpers/runtime';
+import { freshRuntime, lambdaEnvironment, useReceiver } from '../../helpers/runtime';
 
 describe('the OTLP endpoint from the standard variables', () => {
   test('defaults to the collector extension on localhost, completion "sent"', () => {
@@ -50,20 +49,8 @@ describe('the OTLP endpoint from the standard variables', () => {
 });
 
 describe('export on the wire', () => {
-  const receiver = new OtlpReceiver();
+  const receiver = useReceiver();
   const result = { statusCode: 200, body: 'ok' };
-
-  beforeAll(async () => {
-    await receiver.start();
-  });
-  afterAll(async () => {
-    await freshRuntime({});
-    await receiver.stop();
-  });
-  beforeEach(() => {
-    receiver.clear();
-    receiver.mode = 'accept';
-  });
 
   test('JSON OTLP to /v1/traces with the configured headers', async () => {
     await freshRuntime(

@@ -21,15 +21,15 @@ import {
   sqsRecord,
   type WireMessage,
 } from '../../helpers/local-aws';
-import { OtlpReceiver, SPAN_KIND, STATUS, type ReceivedSpan } from '../../helpers/otlp-receiver';
-import { freshRuntime, lambdaEnvironment } from '../../helpers/runtime';
+import { SPAN_KIND, STATUS, type ReceivedSpan } from '../../helpers/otlp-receiver';
+import { freshRuntime, lambdaEnvironment, useReceiver } from '../../helpers/runtime';
 
 // Producer → wire → consumer, all real: a producer handler wrapped by traced() sends with real
 // AWS SDK v3 clients (wrapped by traceAwsClient) to a local endpoint that captures the request;
 // the captured message becomes the event Lambda would deliver; the consumer runs on it; the spans
 // arrive over OTLP/HTTP at a local receiver.
 
-const receiver = new OtlpReceiver();
+const receiver = useReceiver();
 const aws = new LocalAws();
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' };
 let sqs: SQSClient;
@@ -37,7 +37,6 @@ let sns: SNSClient;
 let events: EventBridgeClient;
 
 beforeAll(async () => {
-  await receiver.start();
   await aws.start();
   sqs = traceAwsClient(new SQSClient({ region: REGION, endpoint: aws.endpoint, credentials }));
   sns = traceAwsClient(new SNSClient({ region: REGION, endpoint: aws.endpoint, credentials }));
@@ -47,12 +46,9 @@ afterAll(async () => {
   sqs.destroy();
   sns.destroy();
   events.destroy();
-  await freshRuntime({});
   await aws.stop();
-  await receiver.stop();
 });
 beforeEach(async () => {
-  receiver.clear();
   aws.clear();
   await freshRuntime(lambdaEnvironment(receiver.endpoint));
 });

@@ -3,24 +3,16 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { processRecords, traced } from '../../../layer/runtime';
 import { PARENT_SPAN_ID, TRACE_ID, lambdaContext, traceparent } from '../../helpers/events';
 import { QUEUE_ARN, snsEnvelope, sqsEvent, sqsRecord } from '../../helpers/local-aws';
-import { OtlpReceiver, STATUS } from '../../helpers/otlp-receiver';
-import { freshRuntime, lambdaEnvironment } from '../../helpers/runtime';
+import { STATUS } from '../../helpers/otlp-receiver';
+import { freshRuntime, lambdaEnvironment, useReceiver } from '../../helpers/runtime';
 
 // processRecords and the SQS consumer side with bad input: every record is handled exactly once,
 // batchItemFailures holds exactly the records whose handler failed, and tracing never makes a
 // record fail or get lost.
 
-const receiver = new OtlpReceiver();
+const receiver = useReceiver();
 
-beforeAll(async () => {
-  await receiver.start();
-});
-afterAll(async () => {
-  await freshRuntime({});
-  await receiver.stop();
-});
 beforeEach(async () => {
-  receiver.clear();
   await freshRuntime(lambdaEnvironment(receiver.endpoint));
 });
 

@@ -1,12 +1,11 @@
 import { traced } from '../../../layer/runtime';
 import { httpApiEvent, lambdaContext } from '../../helpers/events';
-import { OtlpReceiver } from '../../helpers/otlp-receiver';
-import { closedPort, freshRuntime, lambdaEnvironment } from '../../helpers/runtime';
+import { closedPort, freshRuntime, lambdaEnvironment, useReceiver } from '../../helpers/runtime';
 
 // Bad input and a broken collector never change the handler's result, never throw out of the
 // wrapper, and cost at most the flush deadline.
 
-const receiver = new OtlpReceiver();
+const receiver = useReceiver();
 const result = { statusCode: 201, body: '{"status":"authorized"}' };
 const handler = () => traced(async () => result);
 
@@ -19,16 +18,7 @@ async function timed(run: () => Promise<unknown>): Promise<{ value: unknown; ms:
 
 let warn: jest.SpyInstance;
 
-beforeAll(async () => {
-  await receiver.start();
-});
-afterAll(async () => {
-  await freshRuntime({});
-  await receiver.stop();
-});
 beforeEach(() => {
-  receiver.mode = 'accept';
-  receiver.clear();
   warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 });
 afterEach(() => warn.mockRestore());

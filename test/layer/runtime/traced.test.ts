@@ -16,21 +16,12 @@ import {
   scheduledEvent,
   traceparent,
 } from '../../helpers/events';
-import { OtlpReceiver, SPAN_KIND, STATUS } from '../../helpers/otlp-receiver';
-import { closedPort, freshRuntime, lambdaEnvironment } from '../../helpers/runtime';
+import { SPAN_KIND, STATUS } from '../../helpers/otlp-receiver';
+import { closedPort, freshRuntime, lambdaEnvironment, useReceiver } from '../../helpers/runtime';
 
-const receiver = new OtlpReceiver();
+const receiver = useReceiver();
 
-beforeAll(async () => {
-  await receiver.start();
-});
-afterAll(async () => {
-  await freshRuntime({});
-  await receiver.stop();
-});
 beforeEach(async () => {
-  receiver.mode = 'accept';
-  receiver.clear();
   await freshRuntime(lambdaEnvironment(receiver.endpoint));
 });
 
