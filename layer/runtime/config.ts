@@ -4,18 +4,31 @@ import {
   AlwaysOnSampler,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
-  createAlwaysRecordSampler,
 } from '@opentelemetry/sdk-trace';
 import { warnOnce } from './diagnostics';
+import type { IdFormat } from './ids';
+import { parseAlwaysKeep, runtimeSampler, type AlwaysKeepRule } from './sampler';
 
 /** What the runtime reads from the environment, once, when the first handler is wrapped. */
 export interface RuntimeConfig {
   /** `service.name` of the resource. */
   readonly serviceName: string;
-  /** The head sampler, wrapped so unsampled spans are still recorded when `keepErrors` is on. */
+  /**
+   * The head sampler, overruled inside an always-kept invocation, and wrapped so unsampled spans
+   * are still recorded when `keepErrors` is on (see `runtimeSampler`).
+   */
   readonly sampler: Sampler;
   /** Export the spans of a failed invocation even when its trace was not sampled. */
   readonly keepErrors: boolean;
+  /** Invocations that match one of these are sampled, with every span started inside them. */
+  readonly alwaysKeep: readonly AlwaysKeepRule[];
+  /**
+   * Export the spans of kept traces (failed with keep-errors on, or always kept) with
+   * `sampling.priority` = 1, so the collector's `probabilistic_sampler` keeps them too.
+   */
+  readonly samplingPriority: boolean;
+  /** How new trace ids are made: `xray` (X-Ray-compatible, time first) or `random`. */
+  readonly idFormat: IdFormat;
   /** The longest the flush at the end of an invocation may take, in milliseconds. */
   readonly flushTimeoutMs: number;
 }
@@ -23,6 +36,9 @@ export interface RuntimeConfig {
 /** Environment variables the runtime reads besides the standard `OTEL_*` ones. */
 export const ENV_KEEP_ERRORS = 'TRACING_KEEP_ERRORS';
 export const ENV_FLUSH_TIMEOUT_MS = 'TRACING_FLUSH_TIMEOUT_MS';
+export const ENV_ALWAYS_KEEP = 'TRACING_ALWAYS_KEEP';
+export const ENV_SAMPLING_PRIORITY = 'TRACING_SAMPLING_PRIORITY';
+export const ENV_ID_FORMAT = 'TRACING_ID_FORMAT';
 
 export const DEFAULT_FLUSH_TIMEOUT_MS = 1000;
 
@@ -35,11 +51,14 @@ type Env = Record<string, string | undefined>;
  */
 export function readConfig(env: Env = process.env): RuntimeConfig {
   const keepErrors = readBoolean(env, ENV_KEEP_ERRORS, true);
-  const head = samplerFromEnv(env);
+  const alwaysKeep = parseAlwaysKeep(env[ENV_ALWAYS_KEEP]);
   return {
     serviceName: env.OTEL_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'unknown_service:lambda',
-    sampler: keepErrors ? createAlwaysRecordSampler(head) : head,
+    sampler: runtimeSampler(samplerFromEnv(env), { keepErrors, alwaysKeep: alwaysKeep.length > 0 }),
     keepErrors,
+    alwaysKeep,
+    samplingPriority: readBoolean(env, ENV_SAMPLING_PRIORITY, false),
+    idFormat: readChoice(env, ENV_ID_FORMAT, ['random', 'xray'] as const),
     flushTimeoutMs: readPositiveInt(env, ENV_FLUSH_TIMEOUT_MS, DEFAULT_FLUSH_TIMEOUT_MS),
   };
 }
@@ -87,6 +106,16 @@ function readBoolean(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'false' || raw === '0') return false;
   warnOnce(name, `${name}="${env[name]}" is not true or false; using ${fallback}`);
   return fallback;
+}
+
+/** One of `choices` (any case); the first one is the default. */
+function readChoice<T extends string>(env: Env, name: string, choices: readonly [T, ...T[]]): T {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return choices[0];
+  const found = choices.find((choice) => choice === raw);
+  if (found !== undefined) return found;
+  warnOnce(name, `${name}="${env[name]}" is not one of ${choices.join(', ')}; using ${choices[0]}`);
+  return choices[0];
 }
 
 function readPositiveInt(env: Env, name: string, fallback: number): number {

@@ -42,6 +42,13 @@ export interface EventShape {
   readonly links?: Link[];
   /** Whether the event is a batch of SQS records (`processRecords` applies). */
   readonly sqsBatch?: boolean;
+  /**
+   * What an always-keep `route:` rule is matched against: the request's method and its paths (the
+   * route template or route key, `$default` included, and the path as requested).
+   */
+  readonly route?: { readonly method?: string; readonly paths: readonly string[] };
+  /** The ARNs of the queues an SQS batch came from (what a `queue:` rule matches). */
+  readonly queueArns?: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -102,6 +109,9 @@ function sqsBatch(records: unknown[]): EventShape {
     }),
     links: recordLinks(records),
     sqsBatch: true,
+    queueArns: [...new Set(records.map((r) => (isObject(r) ? str(r.eventSourceARN) : undefined)))].filter(
+      (arn) => arn !== undefined,
+    ),
   };
 }
 
@@ -149,17 +159,20 @@ function httpApiV2(event: Json, requestContext: Json, http: Json): EventShape {
   const headers = headerMap(event.headers, undefined);
   const method = str(http.method);
   const routeKey = str(requestContext.routeKey);
-  const route = routeKey && routeKey !== '$default' ? routeKey.slice(routeKey.indexOf(' ') + 1) : undefined;
+  // `POST /payments` or `ANY /payments/{id}`; `$default` when no route matched.
+  const routePath = routeKey?.slice(routeKey.indexOf(' ') + 1);
+  const route = routePath !== '$default' ? routePath : undefined;
+  const path = str(http.path) ?? str(event.rawPath);
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,
-    [ATTR_URL_PATH]: str(http.path) ?? str(event.rawPath),
+    [ATTR_URL_PATH]: path,
     [ATTR_URL_SCHEME]: 'https',
     [ATTR_SERVER_ADDRESS]: str(requestContext.domainName) ?? headers.host,
     [ATTR_HTTP_ROUTE]: route,
     [ATTR_USER_AGENT_ORIGINAL]: str(http.userAgent) ?? headers['user-agent'],
     [ATTR_CLIENT_ADDRESS]: str(http.sourceIp),
   };
-  return httpShape(method, route, attributes, headers);
+  return httpShape(method, route, attributes, headers, [routePath, path]);
 }
 
 /** API Gateway REST API (payload 1.0, also HTTP APIs configured for 1.0). */
@@ -167,32 +180,34 @@ function restApi(event: Json, requestContext: Json | undefined): EventShape {
   const headers = headerMap(event.headers, event.multiValueHeaders);
   const method = str(event.httpMethod);
   const route = str(event.resource) ?? str(requestContext?.resourcePath);
+  const path = str(event.path);
   const identity = isObject(requestContext?.identity) ? requestContext.identity : {};
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,
-    [ATTR_URL_PATH]: str(event.path),
+    [ATTR_URL_PATH]: path,
     [ATTR_URL_SCHEME]: 'https',
     [ATTR_SERVER_ADDRESS]: str(requestContext?.domainName) ?? headers.host,
     [ATTR_HTTP_ROUTE]: route,
     [ATTR_USER_AGENT_ORIGINAL]: headers['user-agent'] ?? str(identity.userAgent),
     [ATTR_CLIENT_ADDRESS]: str(identity.sourceIp),
   };
-  return httpShape(method, route, attributes, headers);
+  return httpShape(method, route, attributes, headers, [route, path]);
 }
 
 /** Application Load Balancer target (with or without multi-value headers). */
 function alb(event: Json): EventShape {
   const headers = headerMap(event.headers, event.multiValueHeaders);
   const method = str(event.httpMethod);
+  const path = str(event.path);
   const attributes: Attributes = {
     [ATTR_HTTP_REQUEST_METHOD]: method,
-    [ATTR_URL_PATH]: str(event.path),
+    [ATTR_URL_PATH]: path,
     [ATTR_URL_SCHEME]: headers['x-forwarded-proto'] ?? 'http',
     [ATTR_SERVER_ADDRESS]: headers.host,
     [ATTR_USER_AGENT_ORIGINAL]: headers['user-agent'],
     [ATTR_CLIENT_ADDRESS]: headers['x-forwarded-for']?.split(',')[0]?.trim(),
   };
-  return httpShape(method, undefined, attributes, headers);
+  return httpShape(method, undefined, attributes, headers, [path]);
 }
 
 function httpShape(
@@ -200,10 +215,19 @@ function httpShape(
   route: string | undefined,
   attributes: Attributes,
   headers: HeaderMap,
+  paths: (string | undefined)[],
 ): EventShape {
   withoutUndefined(attributes);
   const spanName = method ? (route ? `${method} ${route}` : method) : undefined;
-  return { trigger: 'http', http: true, kind: SpanKind.SERVER, spanName, attributes, headers };
+  return {
+    trigger: 'http',
+    http: true,
+    kind: SpanKind.SERVER,
+    spanName,
+    attributes,
+    headers,
+    route: { method, paths: paths.filter((path) => path !== undefined) },
+  };
 }
 
 /**

@@ -4,6 +4,8 @@ import { context, createContextKey, type Context } from '@opentelemetry/api';
 export interface InvocationState {
   /** Traces in which this invocation failed; their unsampled spans are kept (keep errors). */
   readonly failedTraceIds: Set<string>;
+  /** Traces an always-keep rule sampled: the invocation's, and those of its records' messages. */
+  readonly alwaysKeptTraceIds: Set<string>;
 }
 
 const INVOCATION = createContextKey('cdk-serverless-tracing invocation');

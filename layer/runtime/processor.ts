@@ -1,7 +1,8 @@
-import { TraceFlags, type Context } from '@opentelemetry/api';
+import { TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { warnOnce } from './diagnostics';
+import { ATTR_SAMPLING_PRIORITY } from './semconv';
 
 /** Spans kept in memory between two flushes, at most; beyond it new spans are dropped. */
 export const MAX_BUFFERED_SPANS = 2048;
@@ -9,11 +10,13 @@ export const MAX_BUFFERED_SPANS = 2048;
 /** How an invocation ended, as the flush needs to know it. */
 export interface FlushRequest {
   /**
-   * The traces in which this invocation failed (the invocation's own when it threw or answered
-   * 5xx; a record's when processing that record failed): their unsampled spans are exported
-   * too (keep errors). Empty when nothing failed or keep-errors is off.
+   * The traces this invocation keeps: those in which it failed (the invocation's own when it
+   * threw or answered 5xx; a record's when processing that record failed) when keep-errors is
+   * on, and those an always-keep rule sampled. Their unsampled spans are exported too.
    */
-  readonly failedTraceIds: ReadonlySet<string>;
+  readonly keptTraceIds: ReadonlySet<string>;
+  /** Export the spans of kept traces with `sampling.priority` = 1. */
+  readonly samplingPriority: boolean;
   /** The longest the export may take, in milliseconds. */
   readonly deadlineMs: number;
 }
@@ -24,8 +27,10 @@ export interface FlushRequest {
  * response is returned (a frozen sandbox exports nothing).
  *
  * Sampled spans are always exported. Spans that were recorded but not sampled (the sampler is
- * wrapped with `createAlwaysRecordSampler` when keep-errors is on) are exported only when the
- * invocation of their trace failed, and dropped otherwise.
+ * wrapped with `createAlwaysRecordSampler` when keep-errors is on) are exported only when their
+ * trace is kept (the invocation failed in it), and dropped otherwise. With sampling priority on,
+ * the spans of kept traces are exported with `sampling.priority` = 1 (for a collector that
+ * samples by trace id hash); the SDK's spans themselves are never changed.
  */
 export class InvocationSpanProcessor implements SpanProcessor {
   private sampled: ReadableSpan[] = [];
@@ -56,15 +61,21 @@ export class InvocationSpanProcessor implements SpanProcessor {
    * passed, whichever comes first; never rejects.
    */
   async flushInvocation(request: FlushRequest): Promise<void> {
+    const kept = request.keptTraceIds;
     const spans = this.sampled;
-    if (request.failedTraceIds.size > 0) {
+    if (kept.size > 0) {
       for (const span of this.unsampled) {
-        if (request.failedTraceIds.has(span.spanContext().traceId)) spans.push(span);
+        if (kept.has(span.spanContext().traceId)) spans.push(span);
       }
     }
     this.sampled = [];
     this.unsampled = [];
     if (spans.length === 0 || request.deadlineMs <= 0) return;
+    if (request.samplingPriority && kept.size > 0) {
+      for (let i = 0; i < spans.length; i++) {
+        if (kept.has(spans[i].spanContext().traceId)) spans[i] = withAttributes(spans[i], PRIORITY);
+      }
+    }
     await this.exportWithin(spans, request.deadlineMs);
   }
 
@@ -104,4 +115,32 @@ export class InvocationSpanProcessor implements SpanProcessor {
     });
     return Promise.race([exported, deadline]).finally(() => clearTimeout(timer));
   }
+}
+
+const PRIORITY: Attributes = { [ATTR_SAMPLING_PRIORITY]: 1 };
+
+/**
+ * The span as the exporter should see it, with `extra` attributes added; the SDK's span is left
+ * as it is. The span has ended, so what it returns no longer changes.
+ */
+function withAttributes(span: ReadableSpan, extra: Attributes): ReadableSpan {
+  return {
+    name: span.name,
+    kind: span.kind,
+    spanContext: () => span.spanContext(),
+    parentSpanContext: span.parentSpanContext,
+    startTime: span.startTime,
+    endTime: span.endTime,
+    status: span.status,
+    attributes: { ...span.attributes, ...extra },
+    links: span.links,
+    events: span.events,
+    duration: span.duration,
+    ended: span.ended,
+    resource: span.resource,
+    instrumentationScope: span.instrumentationScope,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  };
 }

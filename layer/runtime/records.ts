@@ -12,6 +12,7 @@ import { warnOnce } from './diagnostics';
 import { recordFailure } from './errors';
 import { currentInvocation } from './invocation';
 import { arnName, sqsRecordContext } from './messaging';
+import { alwaysKeepRuleOf, markAlwaysKeep } from './sampler';
 import {
   ATTR_CONTEXT_SOURCE,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -108,6 +109,9 @@ interface RecordTracing {
  * is then made only when it fails, after the fact, with the start time and the span id the
  * handler already ran under (its children and the messages it sent carry that id), so a batch of
  * unsampled records costs no recorded span per record.
+ *
+ * In an invocation an always-keep rule matched, the mark goes onto the message's context too:
+ * every record span is sampled, whatever its message said, and its trace is kept.
  */
 function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
   try {
@@ -118,8 +122,9 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     const found = sqsRecordContext(record);
     const queue = arnName(record.eventSourceARN);
     const name = queue ? `process ${queue}` : 'process';
+    const rule = alwaysKeepRuleOf(active);
     // The message's own context when it has one; else the record joins the invocation's trace.
-    const parent = found ? found.context : active;
+    const parent = found ? markAlwaysKeep(found.context, rule) : active;
     const options = (): SpanOptions => ({
       kind: SpanKind.CONSUMER,
       links: found && invocation ? [{ context: invocation }] : [],
@@ -138,7 +143,8 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     };
 
     const remote = found && trace.getSpanContext(found.context);
-    if (remote && (remote.traceFlags & TraceFlags.SAMPLED) === 0 && runtime.config.keepErrors) {
+    const unsampled = remote && (remote.traceFlags & TraceFlags.SAMPLED) === 0;
+    if (unsampled && runtime.config.keepErrors && !rule) {
       const spanId = runtime.ids.newSpanId();
       const startTime = hrTime();
       const placeholder = trace.wrapSpanContext({
@@ -161,6 +167,7 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     }
 
     const span = runtime.tracer.startSpan(name, options(), parent);
+    if (rule) currentInvocation()?.alwaysKeptTraceIds.add(span.spanContext().traceId);
     return {
       context: trace.setSpan(active, span),
       end: (isFailure, error) =>

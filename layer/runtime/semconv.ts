@@ -33,6 +33,14 @@ export const ATTR_BATCH_ITEM_FAILURES = 'serverless_tracing.batch_item_failures'
 export const ATTR_RESPONSE_BODY_READ = 'serverless_tracing.response_body_read';
 export const ATTR_CONTEXT_SOURCE = 'serverless_tracing.context_source';
 export const EVENT_CONTEXT_NOT_INJECTED = 'serverless_tracing.context_not_injected';
+/** The always-keep rule (`TRACING_ALWAYS_KEEP`) that sampled the invocation, as written. */
+export const ATTR_SAMPLING_RULE = 'serverless_tracing.sampling.rule';
+
+/**
+ * `sampling.priority`, from the OpenTracing conventions: the collector's `probabilistic_sampler`
+ * keeps a span whose value is above 0 whatever its trace id hashes to (and drops one at 0).
+ */
+export const ATTR_SAMPLING_PRIORITY = 'sampling.priority';
 
 /** Values of `faas.trigger`. */
 export type FaasTrigger = 'http' | 'pubsub' | 'datasource' | 'timer' | 'other';

@@ -6,6 +6,7 @@ import { recordFailure } from './errors';
 import { describeEvent, httpStatusOf, type EventShape } from './event';
 import { withInvocation, type InvocationState } from './invocation';
 import { extractParent } from './propagation';
+import { markAlwaysKeep, matchAlwaysKeep, type AlwaysKeepRule } from './sampler';
 import {
   ATTR_BATCH_ITEM_FAILURES,
   ATTR_CLOUD_ACCOUNT_ID,
@@ -16,6 +17,7 @@ import {
   ATTR_FAAS_INVOCATION_ID,
   ATTR_FAAS_NAME,
   ATTR_FAAS_TRIGGER,
+  ATTR_SAMPLING_RULE,
 } from './semconv';
 import { endOpenClientSpans, takeColdStart, tracingRuntime, type TracingRuntime } from './tracing';
 
@@ -48,8 +50,10 @@ const FLUSH_RESERVE_MS = 50;
  * sampled Lambda X-Ray header); the span carries the FaaS and cloud semantic conventions, and
  * the HTTP ones for API Gateway, ALB and function-URL events. A thrown error is recorded and
  * rethrown unchanged; a 5xx response marks the span as an error; the result is returned as the
- * handler gave it. Spans are exported before the invocation returns, within a deadline taken from
- * the remaining time, and a failure of tracing itself never reaches the handler's caller.
+ * handler gave it. An invocation that matches an always-keep rule (`TRACING_ALWAYS_KEEP`) is
+ * sampled, with every span started inside it, whatever the ratio or its parent said. Spans are
+ * exported before the invocation returns, within a deadline taken from the remaining time, and a
+ * failure of tracing itself never reaches the handler's caller.
  *
  * A callback-style handler (three parameters) is called with a callback and turned into an
  * async one.
@@ -79,11 +83,15 @@ async function invoke<TEvent, TResult>(
 ): Promise<TResult> {
   const started = startInvocation(runtime, event, lambdaContext);
   if (!started) return run(event, lambdaContext);
-  const { span, shape } = started;
-  const state: InvocationState = { failedTraceIds: new Set() };
+  const { span, shape, rule } = started;
+  const state: InvocationState = { failedTraceIds: new Set(), alwaysKeptTraceIds: new Set() };
   const invocationTrace = span.spanContext().traceId;
+  if (rule) state.alwaysKeptTraceIds.add(invocationTrace);
   try {
-    const handlerContext = withInvocation(trace.setSpan(otelContext.active(), span), state);
+    const handlerContext = withInvocation(
+      markAlwaysKeep(trace.setSpan(otelContext.active(), span), rule),
+      state,
+    );
     const result = await otelContext.with(handlerContext, () => run(event, lambdaContext));
     if (recordResult(span, shape, result)) state.failedTraceIds.add(invocationTrace);
     return result;
@@ -100,10 +108,14 @@ function startInvocation(
   runtime: TracingRuntime,
   event: unknown,
   lambdaContext: Context,
-): { span: Span; shape: EventShape } | undefined {
+): { span: Span; shape: EventShape; rule?: AlwaysKeepRule } | undefined {
   try {
     const shape = describeEvent(event);
-    const parent = shape.parent ?? extractParent(shape.headers, process.env._X_AMZN_TRACE_ID);
+    const rule = matchAlwaysKeep(runtime.config.alwaysKeep, shape);
+    const parent = markAlwaysKeep(
+      shape.parent ?? extractParent(shape.headers, process.env._X_AMZN_TRACE_ID),
+      rule,
+    );
     const functionName = lambdaContext?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
     const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
     const span = runtime.tracer.startSpan(
@@ -121,11 +133,12 @@ function startInvocation(
           [ATTR_CLOUD_REGION]: process.env.AWS_REGION ?? arn?.region,
           [ATTR_CLOUD_ACCOUNT_ID]: arn?.account,
           [ATTR_CLOUD_RESOURCE_ID]: arn?.resourceId,
+          [ATTR_SAMPLING_RULE]: rule?.text,
         },
       },
       parent,
     );
-    return { span, shape };
+    return { span, shape, rule };
   } catch (error) {
     warnOnce('start', 'starting the invocation span failed; this invocation runs untraced', error);
     return undefined;
@@ -171,8 +184,12 @@ async function endInvocation(
   try {
     span.end();
     endOpenClientSpans();
+    // The traces this invocation keeps: those a rule kept, and those it failed in (keep errors).
+    const kept = new Set(state.alwaysKeptTraceIds);
+    if (runtime.config.keepErrors) for (const traceId of state.failedTraceIds) kept.add(traceId);
     await runtime.processor.flushInvocation({
-      failedTraceIds: runtime.config.keepErrors ? state.failedTraceIds : new Set(),
+      keptTraceIds: kept,
+      samplingPriority: runtime.config.samplingPriority,
       deadlineMs: flushDeadline(runtime.config.flushTimeoutMs, lambdaContext),
     });
   } catch (error) {

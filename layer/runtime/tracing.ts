@@ -94,7 +94,7 @@ function setUp(config: RuntimeConfig): TracingRuntime {
   );
   const exporter = new OtlpJsonExporter(otlpEndpointFromEnv(env), config.flushTimeoutMs);
   const processor = new InvocationSpanProcessor(exporter, config.flushTimeoutMs);
-  const ids = new PresettableIdGenerator();
+  const ids = new PresettableIdGenerator(config.idFormat);
   const provider = new TracerProvider({
     resource,
     sampler: config.sampler,

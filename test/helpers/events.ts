@@ -156,3 +156,8 @@ export function traceparent(traceId: string, spanId: string, sampled = true): st
 
 export const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 export const PARENT_SPAN_ID = '00f067aa0ba902b7';
+
+/** A random W3C trace id (16 random bytes, never all zero in practice). */
+export function randomTraceId(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex');
+}

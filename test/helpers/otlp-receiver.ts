@@ -204,3 +204,8 @@ function plain(value: OtlpValue): string | number | boolean | unknown[] {
   if (value.arrayValue) return (value.arrayValue.values ?? []).map(plain);
   return '';
 }
+
+/** Whether a received span was sampled: the W3C sampled flag, bit 0 of OTLP `flags`. */
+export function isSampled(span: ReceivedSpan): boolean {
+  return ((span.flags ?? 0) & 0x01) === 0x01;
+}

@@ -1,0 +1,121 @@
+import { createContextKey, type Context } from '@opentelemetry/api';
+import {
+  SamplingDecision,
+  createAlwaysRecordSampler,
+  type Sampler,
+  type SamplingResult,
+} from '@opentelemetry/sdk-trace';
+import { warnOnce } from './diagnostics';
+import type { EventShape } from './event';
+
+/**
+ * An always-keep rule of `TRACING_ALWAYS_KEEP`: `route:[<METHOD> ]<path>` (no method, or `ANY`,
+ * is any method) or `queue:<queue ARN>`. `text` is the rule as written, for
+ * `serverless_tracing.sampling.rule`.
+ */
+export type AlwaysKeepRule =
+  | { readonly kind: 'route'; readonly text: string; readonly method?: string; readonly path: string }
+  | { readonly kind: 'queue'; readonly text: string; readonly arn: string };
+
+/**
+ * Parses `TRACING_ALWAYS_KEEP`: rules separated by `;`, each `<kind>:<value>` split at its first
+ * colon (a queue ARN has colons of its own). A rule that cannot be used (no colon, an unknown
+ * kind, an empty value, a path that does not start with `/`, a queue that is not an SQS ARN) is
+ * reported once and ignored.
+ */
+export function parseAlwaysKeep(raw: string | undefined): AlwaysKeepRule[] {
+  const rules: AlwaysKeepRule[] = [];
+  for (const part of (raw ?? '').split(';')) {
+    const text = part.trim();
+    if (text === '') continue;
+    const rule = parseRule(text);
+    if (rule) rules.push(rule);
+    else {
+      warnOnce(
+        `always-keep:${text}`,
+        `TRACING_ALWAYS_KEEP rule "${text}" is neither route:[METHOD ]/path nor queue:<SQS queue ARN>; it is ignored`,
+      );
+    }
+  }
+  return rules;
+}
+
+function parseRule(text: string): AlwaysKeepRule | undefined {
+  const colon = text.indexOf(':');
+  if (colon < 0) return undefined;
+  const kind = text.slice(0, colon).trim();
+  const value = text.slice(colon + 1).trim();
+  if (kind === 'queue') return /^arn:[^:]+:sqs:/.test(value) ? { kind, text, arn: value } : undefined;
+  if (kind !== 'route') return undefined;
+  const space = value.search(/\s/);
+  const method = space < 0 ? undefined : value.slice(0, space).toUpperCase();
+  const path = space < 0 ? value : value.slice(space).trim();
+  if (!path.startsWith('/') && path !== '$default') return undefined;
+  return { kind, text, method: method === 'ANY' ? undefined : method, path };
+}
+
+/**
+ * The first rule the event matches, checked when the invocation starts: a route rule against the
+ * request's method (any case) and its paths (an HTTP API's route key, `$default` included, a REST
+ * API's resource, the path as requested), exactly; a queue rule against the queue of any record
+ * of an SQS batch.
+ */
+export function matchAlwaysKeep(
+  rules: readonly AlwaysKeepRule[],
+  shape: EventShape,
+): AlwaysKeepRule | undefined {
+  if (rules.length === 0) return undefined;
+  const { route, queueArns } = shape;
+  const method = route?.method?.toUpperCase();
+  return rules.find((rule) =>
+    rule.kind === 'route'
+      ? route !== undefined &&
+        (rule.method === undefined || rule.method === method) &&
+        route.paths.includes(rule.path)
+      : queueArns !== undefined && queueArns.includes(rule.arn),
+  );
+}
+
+const ALWAYS_KEEP = createContextKey('cdk-serverless-tracing always keep');
+
+/**
+ * Marks a context as always kept by `rule`: every span started under it is sampled. The mark is
+ * put on the parent context of the invocation span and on the context the handler runs in, so the
+ * spans started inside the invocation (records, fetch, AWS clients, the handler's own) carry it.
+ */
+export function markAlwaysKeep(context: Context, rule: AlwaysKeepRule | undefined): Context {
+  return rule ? context.setValue(ALWAYS_KEEP, rule) : context;
+}
+
+/** The always-keep rule a context is marked with, if any. */
+export function alwaysKeepRuleOf(context: Context): AlwaysKeepRule | undefined {
+  return context.getValue(ALWAYS_KEEP) as AlwaysKeepRule | undefined;
+}
+
+const SAMPLED: SamplingResult = { decision: SamplingDecision.RECORD_AND_SAMPLED };
+
+/** Samples every span whose parent context is marked always kept; asks `delegate` otherwise. */
+class AlwaysKeepSampler implements Sampler {
+  constructor(private readonly delegate: Sampler) {}
+
+  shouldSample(...args: Parameters<Sampler['shouldSample']>): SamplingResult {
+    return alwaysKeepRuleOf(args[0]) ? SAMPLED : this.delegate.shouldSample(...args);
+  }
+
+  toString(): string {
+    return `AlwaysKeep{${this.delegate.toString()}}`;
+  }
+}
+
+/**
+ * The sampler of the tracer provider: the head sampler (`OTEL_TRACES_SAMPLER`), overruled by the
+ * always-keep mark when there are rules, and, with keep-errors on, wrapped so that what it does
+ * not sample is still recorded (unsampled), to be exported if the invocation fails.
+ */
+export function runtimeSampler(
+  head: Sampler,
+  options: { keepErrors: boolean; alwaysKeep: boolean },
+): Sampler {
+  const kept = options.alwaysKeep ? new AlwaysKeepSampler(head) : head;
+  return options.keepErrors ? createAlwaysRecordSampler(kept) : kept;
+}
