@@ -15,3 +15,5 @@ export type { AwsClientLike } from './aws-client';
 export { processRecords } from './records';
 export type { BatchResponse, ProcessRecordsOptions, SqsRecordLike } from './records';
 export { EVENTBRIDGE_CONTEXT_FIELD } from './messaging';
+export { traceLogFields } from './logs';
+export type { TraceLogFields } from './logs';

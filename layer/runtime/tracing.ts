@@ -8,6 +8,7 @@ import { warnOnce } from './diagnostics';
 import { OtlpJsonExporter, otlpEndpointFromEnv } from './exporter';
 import { FetchTracing } from './fetch';
 import { PresettableIdGenerator } from './ids';
+import { installLogCorrelation } from './logs';
 import { InvocationSpanProcessor } from './processor';
 import { w3cPropagator } from './propagation';
 import {
@@ -116,6 +117,7 @@ function setUp(config: RuntimeConfig): TracingRuntime {
   } else {
     state.fetchTracing.useTracer(tracer);
   }
+  installLogCorrelation(process.env);
   return { config, tracer, processor, provider, ids };
 }
 
