@@ -1,4 +1,5 @@
 import { ExporterHeaderValue } from './exporter-header-value';
+import { TransactionSearch } from './transaction-search';
 
 /** The kind of backend spans are sent to. */
 export enum TracingExporterKind {
@@ -6,6 +7,8 @@ export enum TracingExporterKind {
   OTLP = 'otlp',
   /** The collector's `debug` exporter: spans are written to the function's log. */
   DEBUG = 'debug',
+  /** The X-Ray OTLP endpoint, signed with SigV4 by the collector. */
+  XRAY = 'xray',
 }
 
 /** How much the `debug` exporter writes for each batch of spans. */
@@ -44,6 +47,16 @@ export interface DebugExporterOptions {
   readonly verbosity?: DebugExporterVerbosity;
 }
 
+/** Options of `TracingExporter.xray`. */
+export interface XrayExporterOptions {
+  /**
+   * CloudWatch Transaction Search, which the X-Ray OTLP endpoint needs. It is one setting per
+   * account and region: `TransactionSearch.enable()` in exactly one stack of an account and
+   * region, `TransactionSearch.alreadyEnabled()` in the others.
+   */
+  readonly transactionSearch: TransactionSearch;
+}
+
 /**
  * Where the spans go.
  *
@@ -72,6 +85,19 @@ export class TracingExporter {
     );
   }
 
+  /**
+   * Export to AWS X-Ray through its OTLP endpoint (`https://xray.<region>.amazonaws.com/v1/traces`),
+   * signed with SigV4 by the collector's `sigv4auth` extension with the function's role (needs
+   * the collector layer). The function is granted `xray:PutTraceSegments` and makes X-Ray-valid
+   * trace ids (`TRACING_ID_FORMAT=xray`).
+   *
+   * @example
+   * TracingExporter.xray({ transactionSearch: TransactionSearch.enable() });
+   */
+  public static xray(options: XrayExporterOptions): TracingExporter {
+    return new TracingExporter(TracingExporterKind.XRAY, undefined, {}, undefined, options.transactionSearch);
+  }
+
   private constructor(
     /** The kind of exporter. */
     public readonly kind: TracingExporterKind,
@@ -81,5 +107,7 @@ export class TracingExporter {
     public readonly headers: Record<string, ExporterHeaderValue>,
     /** The verbosity (debug only). */
     public readonly verbosity?: DebugExporterVerbosity,
+    /** CloudWatch Transaction Search (X-Ray only). */
+    public readonly transactionSearch?: TransactionSearch,
   ) {}
 }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Lazy, Token, Tokenization } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -14,6 +14,7 @@ import {
   COLLECTOR_OTLP_HTTP_ENDPOINT,
   ENV,
   SAMPLER,
+  SAMPLER_COLLECTOR_MODE,
   TRACED_CONSTRUCT,
 } from '../private/constants';
 import { tracedBundling } from '../private/bundling';
@@ -25,8 +26,14 @@ import {
   TRACING_OPTION_KEYS,
 } from '../private/defaults';
 import { tracedEntryPath, WRAPPER_EXPORT } from '../private/entry';
+import { checkLogRetention, retentionReportedElsewhere } from '../private/log-retention-check';
+import { throwIfAny } from '../private/messaging';
+import { alwaysKeepErrors, consumesQueue, unmatchedAlwaysKeep } from '../private/sampling-rules';
+import { setUpXrayExport } from '../private/transaction-search-resources';
 import { tracedFunctionErrors, tracedFunctionWarnings } from '../private/validate';
-import { TracingOptions } from '../settings/tracing-options';
+import { AlwaysKeep, AlwaysKeepKind } from '../settings/always-keep';
+import { SamplingMode, TracingOptions } from '../settings/tracing-options';
+import { TracingSettings } from '../settings/tracing-settings';
 
 /** Props of a `TracedFunction`: the props of a `NodejsFunction` plus the tracing options. */
 export interface TracedFunctionProps extends nodejs.NodejsFunctionProps, TracingOptions {
@@ -110,14 +117,28 @@ export class TracedFunction extends nodejs.NodejsFunction {
   /** The rendered collector configuration (undefined with `TracingCollector.none()`). */
   public readonly collectorConfig?: RenderedCollectorConfig;
 
+  /** Every always-keep rule of this function: the settings', its own, and those added later. */
+  private readonly alwaysKeepRules: AlwaysKeep[];
+
+  /** The rules given to this function itself (props and `addAlwaysKeep`), checked against it. */
+  private readonly ownAlwaysKeepRules: AlwaysKeep[] = [];
+
   constructor(scope: Construct, id: string, props: TracedFunctionProps) {
     const options = resolveTracingOptions(scope, id, props);
     const runtime = props.runtime ?? DEFAULT_RUNTIME;
     const userEntry = props.entry ? path.resolve(props.entry) : undefined;
+    const collectorSampling =
+      options.samplingMode === SamplingMode.COLLECTOR &&
+      options.collector.kind === TracingCollectorKind.LAMBDA_LAYER &&
+      !Token.isUnresolved(options.samplingRatio) &&
+      options.samplingRatio >= 0 &&
+      options.samplingRatio <= 1;
 
     const collectorConfig =
       options.collector.kind === TracingCollectorKind.LAMBDA_LAYER
-        ? renderCollectorConfig(options.exporter)
+        ? renderCollectorConfig(options.exporter, {
+            samplingPercentage: collectorSampling ? options.samplingRatio * 100 : undefined,
+          })
         : undefined;
     const ours = tracingEnvironment(options, collectorConfig);
     const userEnvironment = props.environment ?? {};
@@ -133,15 +154,21 @@ export class TracedFunction extends nodejs.NodejsFunction {
       hasOwnLogGroup: props.logGroup !== undefined,
       logRetentionGiven: props.logRetention !== undefined,
       overriddenEnvironment,
+      samplingBudget: TracingSettings.budget(scope),
     };
-    const errors = tracedFunctionErrors(options, facts);
+    const errors = [...tracedFunctionErrors(options, facts), ...alwaysKeepErrors(props.alwaysKeep)];
     if (errors.length > 0) {
       const where = scope.node.path ? `${scope.node.path}/${id}` : id;
       throw new Error(`TracedFunction ${where} has invalid props:\n  - ${errors.join('\n  - ')}`);
     }
 
-    const logGroup =
-      props.logGroup ?? new logs.LogGroup(scope, `${id}LogGroup`, { retention: options.logRetention });
+    checkLogRetention(scope);
+    let logGroup = props.logGroup;
+    if (!logGroup) {
+      logGroup = new logs.LogGroup(scope, `${id}LogGroup`, { retention: options.logRetention });
+      // An INFINITE logRetention is reported on the function (logRetentionInfinite).
+      retentionReportedElsewhere(logGroup);
+    }
 
     super(scope, id, {
       ...stripOwnProps(props),
@@ -156,6 +183,23 @@ export class TracedFunction extends nodejs.NodejsFunction {
     (this as unknown as Record<symbol, boolean>)[TRACED_CONSTRUCT] = true;
     this.tracingOptions = options;
     this.collectorConfig = collectorConfig;
+    this.alwaysKeepRules = [...options.alwaysKeep];
+    this.ownAlwaysKeepRules.push(...(props.alwaysKeep ?? []));
+    this.addEnvironment(
+      ENV.ALWAYS_KEEP,
+      Lazy.string({ produce: () => this.renderAlwaysKeep() }, { displayHint: ENV.ALWAYS_KEEP }),
+    );
+    this.node.addValidation({
+      validate: () =>
+        this.ownAlwaysKeepRules.flatMap((rule, i) => {
+          const problem = unmatchedAlwaysKeep(
+            rule,
+            this,
+            rule.kind === AlwaysKeepKind.QUEUE ? this : undefined,
+          );
+          return problem ? [`TracedFunction ${this.node.path} alwaysKeep rule ${i}: ${problem}`] : [];
+        }),
+    });
 
     if (collectorConfig) {
       const collectorLayer = lambda.LayerVersion.fromLayerVersionArn(
@@ -167,11 +211,42 @@ export class TracedFunction extends nodejs.NodejsFunction {
       for (const secret of collectorConfig.secrets) {
         secret.grantRead(this);
       }
+      if (options.exporter.kind === TracingExporterKind.XRAY && options.exporter.transactionSearch) {
+        setUpXrayExport(this, options.exporter.transactionSearch, options.logRetention);
+      }
     }
 
     for (const warning of tracedFunctionWarnings(options, facts)) {
       Annotations.of(this).addWarningV2(warning.id, warning.message);
     }
+  }
+
+  /**
+   * Always keep the traces of an operation of this function, whatever the sampling ratio (what
+   * `TracedQueue.addConsumer(fn, { alwaysKeep: true })` calls). A queue rule must name a queue
+   * this function consumes; a route rule a route of the app (checked at synth).
+   */
+  public addAlwaysKeep(rule: AlwaysKeep): void {
+    throwIfAny(`TracedFunction ${this.node.path}.addAlwaysKeep`, alwaysKeepErrors([rule], 'rule'));
+    this.alwaysKeepRules.push(rule);
+    this.ownAlwaysKeepRules.push(rule);
+  }
+
+  /**
+   * `TRACING_ALWAYS_KEEP`: the route rules, and the queue rules of the queues this function
+   * consumes (a settings-wide queue rule is not written into every function); undefined (no
+   * variable) when none applies.
+   */
+  private renderAlwaysKeep(): string | undefined {
+    const applying = this.alwaysKeepRules.filter(
+      (rule) =>
+        !rule.problem &&
+        (rule.kind !== AlwaysKeepKind.QUEUE ||
+          this.ownAlwaysKeepRules.includes(rule) ||
+          consumesQueue(this, rule.value)),
+    );
+    const texts = [...new Set(applying.map((rule) => rule.text))];
+    return texts.length > 0 ? texts.join(';') : undefined;
   }
 }
 
@@ -180,15 +255,27 @@ function tracingEnvironment(
   options: ResolvedTracingOptions,
   collectorConfig: RenderedCollectorConfig | undefined,
 ): Record<string, string> {
-  const env: Record<string, string> = {
-    [ENV.SERVICE_NAME]: options.serviceName,
-    [ENV.SAMPLER]: SAMPLER,
-    [ENV.SAMPLER_ARG]: Token.isUnresolved(options.samplingRatio)
+  const env: Record<string, string> = { [ENV.SERVICE_NAME]: options.serviceName };
+  if (options.samplingMode === SamplingMode.COLLECTOR) {
+    // The function keeps every trace (still following an unsampled parent) and marks the spans
+    // of failed and always-kept traces with sampling.priority; its collector samples the rest.
+    env[ENV.SAMPLER] = SAMPLER_COLLECTOR_MODE;
+    env[ENV.SAMPLING_PRIORITY] = 'true';
+  } else {
+    env[ENV.SAMPLER] = SAMPLER;
+    env[ENV.SAMPLER_ARG] = Token.isUnresolved(options.samplingRatio)
       ? Tokenization.stringifyNumber(options.samplingRatio)
-      : String(options.samplingRatio),
-    [ENV.KEEP_ERRORS]: String(options.keepErrors),
-    [ENV.FLUSH_TIMEOUT_MS]: String(options.flushTimeout.toMilliseconds()),
-  };
+      : String(options.samplingRatio);
+  }
+  env[ENV.KEEP_ERRORS] = String(options.keepErrors);
+  env[ENV.FLUSH_TIMEOUT_MS] = String(options.flushTimeout.toMilliseconds());
+  if (options.logCorrelation === false) {
+    env[ENV.LOG_CORRELATION] = 'false';
+  }
+  if (options.exporter.kind === TracingExporterKind.XRAY) {
+    // X-Ray accepts only trace ids whose first 8 hex digits are the Unix time.
+    env[ENV.ID_FORMAT] = 'xray';
+  }
   if (collectorConfig) {
     env[ENV.OTLP_ENDPOINT] = `http://${COLLECTOR_OTLP_HTTP_ENDPOINT}`;
     env[ENV.COLLECTOR_CONFIG_URI] = COLLECTOR_CONFIG_PATH;

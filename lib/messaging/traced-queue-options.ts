@@ -53,7 +53,8 @@ export interface TracedQueueOptions {
    * How long the dead-letter queue this construct creates keeps a message (ignored, with a
    * warning, when you pass `deadLetterQueue`).
    *
-   * @default Duration.days(14) - the most SQS allows, so there is time to look at a failure
+   * @default - `deadLetterRetentionPeriod` of the enclosing `TracingSettings`, else
+   * Duration.days(14), the most SQS allows, so there is time to look at a failure
    */
   readonly deadLetterRetentionPeriod?: Duration;
 }
@@ -114,6 +115,15 @@ export interface TracedQueueConsumerOptions extends lambdaEventSources.SqsEventS
    * @default - the consumer must be a `TracedFunction`
    */
   readonly untraced?: UntracedConsumer;
+
+  /**
+   * Always keep the traces of the batches the consumer receives from this queue, whatever its
+   * sampling ratio (adds `AlwaysKeep.queue(queue)` to the consumer, which must be a
+   * `TracedFunction`).
+   *
+   * @default false
+   */
+  readonly alwaysKeep?: boolean;
 }
 
 /** Options of the producer grants (`grantSend`, `grantPublish`). */

@@ -9,6 +9,7 @@ import {
   functionTimeout,
   finishConsumerWiring,
   grantProducer,
+  isTracedConstruct,
   throwIfAny,
 } from '../private/messaging';
 import { resolveQueueOptions, ResolvedQueueOptions } from '../private/queue-defaults';
@@ -18,7 +19,14 @@ import {
   tracedQueueErrors,
   tracedQueueWarnings,
 } from '../private/validate-queue';
+import { AlwaysKeep } from '../settings/always-keep';
+import { TracingSettings } from '../settings/tracing-settings';
 import { TracedProducerOptions, TracedQueueConsumerOptions, TracedQueueProps } from './traced-queue-options';
+
+/** What `addConsumer` calls on a traced consumer (`TracedFunction.addAlwaysKeep`). */
+interface AlwaysKeepTarget {
+  addAlwaysKeep(rule: AlwaysKeep): void;
+}
 
 /**
  * An SQS queue that keeps the trace: encrypted (SSE-SQS), TLS only, with a dead-letter queue
@@ -43,7 +51,11 @@ export class TracedQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: TracedQueueProps = {}) {
     super(scope, id);
-    const options = resolveQueueOptions(props);
+    const options = resolveQueueOptions({
+      ...props,
+      deadLetterRetentionPeriod:
+        props.deadLetterRetentionPeriod ?? TracingSettings.resolve(this).deadLetterRetentionPeriod,
+    });
     const facts = {
       fifo: props.fifo ?? false,
       deadLetterQueue: props.deadLetterQueue,
@@ -102,7 +114,7 @@ export class TracedQueue extends Construct {
     consumer: lambda.IFunction,
     options: TracedQueueConsumerOptions = {},
   ): lambdaEventSources.SqsEventSource {
-    const { untraced, ...eventSourceProps } = options;
+    const { untraced, alwaysKeep, ...eventSourceProps } = options;
     const facts = {
       queuePath: this.node.path,
       consumerPath: consumer.node.path,
@@ -113,6 +125,9 @@ export class TracedQueue extends Construct {
     throwIfAny(`TracedQueue ${this.node.path}`, [
       ...consumerTracingErrors('consumer', consumer, untraced),
       ...queueConsumerErrors(facts),
+      ...(alwaysKeep && !isTracedConstruct(consumer)
+        ? [`alwaysKeep needs a TracedFunction consumer (${consumer.node.path} is not one)`]
+        : []),
     ]);
 
     const source = new lambdaEventSources.SqsEventSource(this.queue, {
@@ -120,6 +135,9 @@ export class TracedQueue extends Construct {
       reportBatchItemFailures: true,
     });
     consumer.addEventSource(source);
+    if (alwaysKeep) {
+      (consumer as unknown as AlwaysKeepTarget).addAlwaysKeep(AlwaysKeep.queue(this.queue));
+    }
 
     finishConsumerWiring(this, consumer, 'sqs-to-lambda', untraced, queueConsumerWarnings(facts));
     return source;

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Token } from 'aws-cdk-lib';
+import { Token, Tokenization } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as YAML from 'yaml';
 import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
@@ -46,6 +46,20 @@ export interface RenderedCollectorConfig {
 type Section = 'receivers' | 'processors' | 'exporters' | 'extensions';
 const SECTIONS: readonly Section[] = ['receivers', 'processors', 'exporters', 'extensions'];
 
+/** What the collector configuration holds besides the exporter. */
+export interface CollectorRenderOptions {
+  /**
+   * Sample in the collector too: the percentage of traces (0 to 100) its `probabilistic_sampler`
+   * keeps, decided by a hash of the trace id.
+   *
+   * @default - no sampling in the collector
+   */
+  readonly samplingPercentage?: number;
+}
+
+/** The X-Ray OTLP traces endpoint; the region comes from the function's `AWS_REGION`. */
+export const XRAY_TRACES_ENDPOINT = 'https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces';
+
 /**
  * Render the collector configuration for an exporter, and validate it against the pinned
  * distribution. The content depends only on the exporter's shape, never on deploy-time values,
@@ -53,6 +67,7 @@ const SECTIONS: readonly Section[] = ['receivers', 'processors', 'exporters', 'e
  */
 export function renderCollectorConfig(
   exporter: TracingExporter,
+  options: CollectorRenderOptions = {},
   distribution: CollectorDistribution = pinnedDistribution(),
 ): RenderedCollectorConfig {
   const environment: Record<string, string> = {};
@@ -70,7 +85,14 @@ export function renderCollectorConfig(
 
   let exporterName: string;
   let exporterConfig: Record<string, unknown>;
-  if (exporter.kind === TracingExporterKind.OTLP) {
+  let extensions: Record<string, unknown> | undefined;
+  if (exporter.kind === TracingExporterKind.XRAY) {
+    // The region is read when the collector starts (Lambda sets AWS_REGION), so the file is the
+    // same in every region and functions share one configuration layer.
+    extensions = { sigv4auth: { region: '${env:AWS_REGION}', service: 'xray' } };
+    exporterName = 'otlphttp';
+    exporterConfig = { traces_endpoint: XRAY_TRACES_ENDPOINT, auth: { authenticator: 'sigv4auth' } };
+  } else if (exporter.kind === TracingExporterKind.OTLP) {
     exporterName = 'otlphttp';
     const headers: Record<string, string> = {};
     for (const [name, header] of Object.entries(exporter.headers)) {
@@ -91,6 +113,23 @@ export function renderCollectorConfig(
     exporterConfig = { verbosity: exporter.verbosity ?? 'basic' };
   }
 
+  const sampler: Record<string, unknown> = {};
+  const percentage = options.samplingPercentage;
+  if (percentage !== undefined) {
+    if (!Token.isUnresolved(percentage) && !(percentage >= 0 && percentage <= 100)) {
+      throw new Error(`samplingPercentage must be between 0 and 100 (got ${percentage})`);
+    }
+    // Every collector hashes the trace id with the default hash_seed (mode hash_seed), so all
+    // functions of a trace keep or drop it alike and a trace stays whole. A span whose attribute
+    // sampling.priority is above 0 (the runtime sets it on failed and always-kept traces) passes
+    // whatever the hash.
+    sampler.probabilistic_sampler = {
+      sampling_percentage: Token.isUnresolved(percentage)
+        ? literal(Tokenization.stringifyNumber(percentage))
+        : percentage,
+    };
+  }
+
   const config: Record<string, unknown> = {
     receivers: {
       otlp: {
@@ -101,17 +140,21 @@ export function renderCollectorConfig(
       },
     },
     processors: {
+      ...sampler,
       batch: {},
       // Forwards after the invocation returns, so the caller does not wait for the backend.
       decouple: {},
     },
     exporters: { [exporterName]: exporterConfig },
+    ...(extensions ? { extensions } : {}),
     service: {
+      ...(extensions ? { extensions: Object.keys(extensions) } : {}),
       pipelines: {
         traces: {
           receivers: ['otlp'],
-          // decouple must come last: the upstream distribution appends it after batch otherwise.
-          processors: ['batch', 'decouple'],
+          // The sampler comes first (nothing is batched that is then dropped); decouple must come
+          // last: the upstream distribution appends it after batch otherwise.
+          processors: [...Object.keys(sampler), 'batch', 'decouple'],
           exporters: [exporterName],
         },
       },
@@ -156,9 +199,25 @@ export function validateCollectorConfig(
   }
 
   const service = asRecord(config.service);
-  for (const ext of asArray(service.extensions)) {
-    if (!(String(ext) in asRecord(config.extensions))) {
-      problems.push(`service.extensions names '${String(ext)}', which is not configured under extensions`);
+  const enabledExtensions = asArray(service.extensions).map(String);
+  for (const ext of enabledExtensions) {
+    if (!(ext in asRecord(config.extensions))) {
+      problems.push(`service.extensions names '${ext}', which is not configured under extensions`);
+    }
+  }
+  for (const section of ['receivers', 'exporters'] as const) {
+    for (const [id, component] of Object.entries(asRecord(config[section]))) {
+      for (const name of authenticators(component)) {
+        if (!(name in asRecord(config.extensions))) {
+          problems.push(
+            `${section.slice(0, -1)} '${id}' authenticates with '${name}', which is not configured under extensions`,
+          );
+        } else if (!enabledExtensions.includes(name)) {
+          problems.push(
+            `${section.slice(0, -1)} '${id}' authenticates with '${name}', which is not listed in service.extensions`,
+          );
+        }
+      }
     }
   }
   for (const [pipeline, value] of Object.entries(asRecord(service.pipelines))) {
@@ -191,6 +250,26 @@ export function validateCollectorConfig(
   if (problems.length > 0) {
     throw new Error(`Invalid collector configuration:\n  - ${problems.join('\n  - ')}`);
   }
+}
+
+/**
+ * The extensions a component authenticates with: every `auth.authenticator` in its configuration
+ * (an exporter's `auth`, a receiver's `protocols.http.auth`, ...).
+ */
+function authenticators(component: unknown): string[] {
+  const names: string[] = [];
+  const visit = (v: unknown): void => {
+    const record = asRecord(v);
+    for (const [key, child] of Object.entries(record)) {
+      const authenticator = asRecord(child).authenticator;
+      if (key === 'auth' && authenticator !== undefined) {
+        names.push(String(authenticator));
+      }
+      visit(child);
+    }
+  };
+  visit(component);
+  return names;
 }
 
 /** Every `${scheme:...}` provider referenced in a string of the configuration (keys and values). */

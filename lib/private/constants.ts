@@ -26,15 +26,23 @@ export const ENV = {
   SAMPLER_ARG: 'OTEL_TRACES_SAMPLER_ARG',
   KEEP_ERRORS: 'TRACING_KEEP_ERRORS',
   FLUSH_TIMEOUT_MS: 'TRACING_FLUSH_TIMEOUT_MS',
+  ALWAYS_KEEP: 'TRACING_ALWAYS_KEEP',
+  SAMPLING_PRIORITY: 'TRACING_SAMPLING_PRIORITY',
+  LOG_CORRELATION: 'TRACING_LOG_CORRELATION',
   OTLP_ENDPOINT: 'OTEL_EXPORTER_OTLP_ENDPOINT',
   OTLP_HEADERS: 'OTEL_EXPORTER_OTLP_HEADERS',
   COLLECTOR_CONFIG_URI: 'OPENTELEMETRY_COLLECTOR_CONFIG_URI',
+  /** `xray`: the runtime makes X-Ray-valid trace ids (the first 8 hex digits are the Unix time). */
+  ID_FORMAT: 'TRACING_ID_FORMAT',
   /** Prefix of the variables that carry deploy-time values (tokens) into the collector configuration. */
   COLLECTOR_VALUE_PREFIX: 'CDK_SERVERLESS_TRACING_COLLECTOR_VALUE_',
 } as const;
 
-/** The sampler the runtime reads from `OTEL_TRACES_SAMPLER`. */
+/** The sampler the runtime reads from `OTEL_TRACES_SAMPLER` (head sampling). */
 export const SAMPLER = 'parentbased_traceidratio';
+
+/** The sampler with `SamplingMode.COLLECTOR`: the function keeps all, its collector decides. */
+export const SAMPLER_COLLECTOR_MODE = 'parentbased_always_on';
 
 /** The id of the child of the app root that records the edges of the trace map. */
 export const EDGES_ID = 'CdkServerlessTracingEdges';

@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 import { TracingCollector } from '../collector/tracing-collector';
 import { TracingExporter } from '../collector/tracing-exporter';
-import { TracingOptions } from '../settings/tracing-options';
+import { SamplingMode, TracingOptions } from '../settings/tracing-options';
 import { TracingSettings } from '../settings/tracing-settings';
 import { mergeDefined } from './merge';
 
@@ -16,7 +16,10 @@ export function defaultTracingOptions(id: string): ResolvedTracingOptions {
   return {
     serviceName: id,
     samplingRatio: 1,
+    samplingMode: SamplingMode.HEAD,
+    alwaysKeep: [],
     keepErrors: true,
+    logCorrelation: true,
     flushTimeout: Duration.seconds(1),
     logRetention: logs.RetentionDays.ONE_MONTH,
     exporter: TracingExporter.debug(),
@@ -28,7 +31,10 @@ export function defaultTracingOptions(id: string): ResolvedTracingOptions {
 export const TRACING_OPTION_KEYS: readonly (keyof TracingOptions)[] = [
   'serviceName',
   'samplingRatio',
+  'samplingMode',
+  'alwaysKeep',
   'keepErrors',
+  'logCorrelation',
   'flushTimeout',
   'logRetention',
   'exporter',
@@ -46,17 +52,26 @@ export function pickTracingOptions(props: TracingOptions): TracingOptions {
 
 /**
  * The one place options are merged, in one order: library defaults, then `TracingSettings`
- * from the root to the nearest scope, then the function's own props.
+ * from the root to the nearest scope, then the function's own props. The `alwaysKeep` rules add
+ * up instead: the settings' rules, then the function's.
  */
 export function resolveTracingOptions(
   scope: IConstruct,
   id: string,
   props: TracingOptions,
 ): ResolvedTracingOptions {
-  return mergeDefined(
-    mergeDefined(defaultTracingOptions(id), TracingSettings.resolve(scope)),
-    pickTracingOptions(props),
-  ) as ResolvedTracingOptions;
+  const settings = pickTracingOptions(TracingSettings.resolve(scope));
+  const own = pickTracingOptions(props);
+  const merged = mergeDefined(mergeDefined(defaultTracingOptions(id), settings), own);
+  return {
+    ...merged,
+    alwaysKeep: [...asList(settings.alwaysKeep), ...asList(own.alwaysKeep)],
+  } as ResolvedTracingOptions;
+}
+
+/** A rule list as given, or empty (a non-list is reported by the validation of the prop). */
+function asList<T>(value: readonly T[] | undefined): T[] {
+  return Array.isArray(value) ? [...value] : [];
 }
 
 /** Bundling defaults of a traced function (the user's bundling props override them). */

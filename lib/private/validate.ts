@@ -7,6 +7,7 @@ import { TracingCollectorKind } from '../collector/tracing-collector';
 import { TracingExporterKind } from '../collector/tracing-exporter';
 import { WARNING_PREFIX } from './constants';
 import { COLLECTOR_VERSION_PATTERN } from './collector-layers';
+import { SamplingMode } from '../settings/tracing-options';
 import { DEFAULT_FUNCTION_TIMEOUT, ResolvedTracingOptions } from './defaults';
 
 /** What the validation of a traced function needs besides the tracing options. */
@@ -21,6 +22,8 @@ export interface FunctionFacts {
   readonly logRetentionGiven: boolean;
   /** Our variables that the user's `environment` sets to another value. */
   readonly overriddenEnvironment: readonly string[];
+  /** The sampling budget of the enclosing settings, if any. */
+  readonly samplingBudget?: { readonly maxSamplingRatio: number; readonly setBy: string };
 }
 
 /** A warning for a safe default the user overrode. */
@@ -60,8 +63,36 @@ export function tracedFunctionErrors(options: ResolvedTracingOptions, facts: Fun
   }
 
   const ratio = options.samplingRatio;
-  if (!Token.isUnresolved(ratio) && (Number.isNaN(ratio) || ratio < 0 || ratio > 1)) {
+  if (
+    !Token.isUnresolved(ratio) &&
+    (typeof ratio !== 'number' || Number.isNaN(ratio) || ratio < 0 || ratio > 1)
+  ) {
     errors.push(`samplingRatio must be between 0 and 1 (got ${ratio})`);
+  } else if (
+    facts.samplingBudget &&
+    !Token.isUnresolved(ratio) &&
+    ratio > facts.samplingBudget.maxSamplingRatio
+  ) {
+    errors.push(
+      `samplingRatio ${ratio} is above the sampling budget maxSamplingRatio ${facts.samplingBudget.maxSamplingRatio} ` +
+        `set by TracingSettings on '${facts.samplingBudget.setBy}': lower samplingRatio or raise the budget`,
+    );
+  }
+  if (options.samplingMode === SamplingMode.COLLECTOR) {
+    if (options.collector.kind === TracingCollectorKind.NONE) {
+      errors.push(
+        'samplingMode COLLECTOR needs the collector: use TracingCollector.lambdaLayer(), or SamplingMode.HEAD',
+      );
+    }
+    if (Token.isUnresolved(ratio)) {
+      errors.push(
+        'samplingRatio must be a number known at synth with samplingMode COLLECTOR (it is written into the collector configuration)',
+      );
+    }
+  } else if (options.samplingMode !== SamplingMode.HEAD) {
+    errors.push(
+      `samplingMode must be SamplingMode.HEAD or SamplingMode.COLLECTOR (got '${String(options.samplingMode)}')`,
+    );
   }
 
   const flush = options.flushTimeout;
@@ -95,6 +126,8 @@ export function tracedFunctionErrors(options: ResolvedTracingOptions, facts: Fun
         );
       }
     }
+  } else if (exporter.kind === TracingExporterKind.XRAY) {
+    errors.push(...xrayExporterErrors(options));
   } else if (collector.kind === TracingCollectorKind.NONE) {
     errors.push(
       'exporter TracingExporter.debug() needs the collector: use TracingCollector.lambdaLayer(), ' +
@@ -122,6 +155,36 @@ export function tracedFunctionErrors(options: ResolvedTracingOptions, facts: Fun
         `collector layerArn must be a Lambda layer version ARN, arn:aws:lambda:<region>:<account>:layer:<name>:<version> (got '${collector.layerArn}')`,
       );
     }
+  }
+  return errors;
+}
+
+/** The problems of `TracingExporter.xray()`, each naming the prop and the fix. */
+function xrayExporterErrors(options: ResolvedTracingOptions): string[] {
+  const errors: string[] = [];
+  if (options.collector.kind === TracingCollectorKind.NONE) {
+    errors.push(
+      'exporter TracingExporter.xray() needs the collector (it signs the export with SigV4): use ' +
+        'TracingCollector.lambdaLayer(), or TracingExporter.otlp({ endpoint }) with TracingCollector.none()',
+    );
+  }
+  const search = options.exporter.transactionSearch;
+  if (!search) {
+    errors.push(
+      'exporter TracingExporter.xray() needs transactionSearch: TransactionSearch.enable() in one stack of ' +
+        'the account and region, TransactionSearch.alreadyEnabled() in the others',
+    );
+    return errors;
+  }
+  const percentage = search.indexingPercentage;
+  if (
+    percentage !== undefined &&
+    !Token.isUnresolved(percentage) &&
+    !(typeof percentage === 'number' && percentage >= 0 && percentage <= 100)
+  ) {
+    errors.push(
+      `exporter transactionSearch indexingPercentage must be between 0 and 100 (got ${percentage})`,
+    );
   }
   return errors;
 }

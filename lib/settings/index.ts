@@ -1,2 +1,3 @@
+export * from './always-keep';
 export * from './tracing-options';
-export { TracingSettings } from './tracing-settings';
+export { TracingSettings, TracingSettingsProps } from './tracing-settings';

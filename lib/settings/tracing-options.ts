@@ -2,6 +2,25 @@ import { Duration } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { TracingCollector } from '../collector/tracing-collector';
 import { TracingExporter } from '../collector/tracing-exporter';
+import { AlwaysKeep } from './always-keep';
+
+/** Where the sampling decision is made. */
+export enum SamplingMode {
+  /**
+   * In the function, when a trace starts (parent-based trace-id ratio): an unsampled trace costs
+   * nothing past the function, and the decision travels downstream in the `traceparent` flag.
+   */
+  HEAD = 'head',
+  /**
+   * In the collector next to each function, with its `probabilistic_sampler` (trace-id hash,
+   * the same seed everywhere, so a trace is kept or dropped whole): the function records and
+   * sends every span to its collector, which keeps `samplingRatio` of the traces and every span
+   * the runtime marks with `sampling.priority` (failed and always-kept traces). Needs the
+   * collector layer. Costs more in the function than `HEAD`; use it when the decision must be
+   * changeable in the collector configuration alone.
+   */
+  COLLECTOR = 'collector',
+}
 
 /**
  * The tracing settings of a function, without the function itself.
@@ -19,12 +38,30 @@ export interface TracingOptions {
   readonly serviceName?: string;
 
   /**
-   * The share of new traces that are sampled, from 0 to 1 (parent-based: a sampled parent is
-   * always followed).
+   * The share of new traces that are sampled, from 0 to 1 (parent-based: a function follows the
+   * decision of the upstream call or message, so a trace is kept or dropped whole). Must not be
+   * above the `maxSamplingRatio` budget of `TracingSettings`.
    *
    * @default 1
    */
   readonly samplingRatio?: number;
+
+  /**
+   * Where the sampling decision is made.
+   *
+   * @default SamplingMode.HEAD
+   */
+  readonly samplingMode?: SamplingMode;
+
+  /**
+   * Operations whose traces are always kept, whatever `samplingRatio` says (a route, a queue).
+   * Rules add up: those of every enclosing `TracingSettings`, the function's own, and those
+   * added by `TracedQueue.addConsumer(fn, { alwaysKeep: true })`. A rule that matches nothing
+   * in the app is a synth error.
+   *
+   * @default - no rule
+   */
+  readonly alwaysKeep?: AlwaysKeep[];
 
   /**
    * Export the spans of a failed invocation even when its trace was not sampled.
@@ -32,6 +69,15 @@ export interface TracingOptions {
    * @default true
    */
   readonly keepErrors?: boolean;
+
+  /**
+   * Add `trace_id`, `span_id` and `trace_flags` to the JSON log lines the function writes with
+   * `console` while a span is active, so logs and traces join in CloudWatch (needs
+   * `loggingFormat: JSON`, the default of `TracedFunction`).
+   *
+   * @default true
+   */
+  readonly logCorrelation?: boolean;
 
   /**
    * The longest the function waits to flush its spans before it returns; must be shorter than

@@ -1,7 +1,42 @@
+import { Duration, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
 import { SETTINGS_ID, TRACED_CONSTRUCT } from '../private/constants';
+import { checkLogRetention } from '../private/log-retention-check';
 import { mergeDefined } from '../private/merge';
+import { alwaysKeepErrors, unmatchedAlwaysKeep } from '../private/sampling-rules';
+import { AlwaysKeep } from './always-keep';
 import { TracingOptions } from './tracing-options';
+
+/**
+ * Tracing settings for a scope: the options of every traced function under it, and the limits
+ * and defaults only a scope can set.
+ */
+export interface TracingSettingsProps extends TracingOptions {
+  /**
+   * The budget: the highest `samplingRatio` a traced function under this scope may have. A
+   * function above it is a synth error that names it. A nearer scope can lower the budget of an
+   * outer one, never raise it.
+   *
+   * @default - no budget (up to 1)
+   */
+  readonly maxSamplingRatio?: number;
+
+  /**
+   * How long the dead-letter queues that `TracedQueue` creates under this scope keep a message
+   * (60 seconds to 14 days); a queue's own `deadLetterRetentionPeriod` overrides it.
+   *
+   * @default Duration.days(14)
+   */
+  readonly deadLetterRetentionPeriod?: Duration;
+}
+
+/** A sampling budget and the scope that set it. */
+export interface SamplingBudget {
+  /** The highest sampling ratio allowed. */
+  readonly maxSamplingRatio: number;
+  /** The path of the scope whose settings set it (`<app>` for the app). */
+  readonly setBy: string;
+}
 
 /**
  * Tracing settings for every traced function under a scope (an app, a stage, a stack or any
@@ -21,7 +56,7 @@ export class TracingSettings extends Construct {
    * Store tracing settings on a scope. Throws when the scope already has settings, or when a
    * traced function already exists under it.
    */
-  public static set(scope: Construct, options: TracingOptions): TracingSettings {
+  public static set(scope: Construct, options: TracingSettingsProps): TracingSettings {
     if (scope.node.tryFindChild(SETTINGS_ID)) {
       throw new Error(
         `TracingSettings.set was already called on '${scope.node.path || '<app>'}': call it once per scope ` +
@@ -37,36 +72,87 @@ export class TracingSettings extends Construct {
           `applies to are created (found '${existing.node.path}')`,
       );
     }
+    const where = scope.node.path || '<app>';
+    const errors = settingsErrors(options);
+    if (errors.length > 0) {
+      throw new Error(`TracingSettings.set('${where}') has invalid options:\n  - ${errors.join('\n  - ')}`);
+    }
+    checkLogRetention(scope);
     return new TracingSettings(scope, SETTINGS_ID, options);
   }
 
   /** The settings stored on exactly this scope, if any. */
-  public static of(scope: IConstruct): TracingOptions | undefined {
+  public static of(scope: IConstruct): TracingSettingsProps | undefined {
     const child = scope.node.tryFindChild(SETTINGS_ID);
     return child instanceof TracingSettings ? child.options : undefined;
   }
 
   /**
    * The settings that apply under a scope, merged from the root to the scope itself (nearer
-   * wins; an option left undefined on a nearer scope does not erase the outer one).
+   * wins; an option left undefined on a nearer scope does not erase the outer one). The
+   * `alwaysKeep` rules of every scope add up.
    */
-  public static resolve(scope: IConstruct): TracingOptions {
-    let merged: TracingOptions = {};
+  public static resolve(scope: IConstruct): TracingSettingsProps {
+    let merged: TracingSettingsProps = {};
+    const alwaysKeep: AlwaysKeep[] = [];
     for (const s of scope.node.scopes) {
       const options = TracingSettings.of(s);
       if (options) {
         merged = mergeDefined(merged, options);
+        alwaysKeep.push(...(options.alwaysKeep ?? []));
       }
     }
-    return merged;
+    return alwaysKeep.length > 0 ? { ...merged, alwaysKeep } : merged;
+  }
+
+  /** The lowest `maxSamplingRatio` set on the scope or any scope above it. */
+  public static budget(scope: IConstruct): SamplingBudget | undefined {
+    let budget: SamplingBudget | undefined;
+    for (const s of scope.node.scopes) {
+      const max = TracingSettings.of(s)?.maxSamplingRatio;
+      if (max !== undefined && !Token.isUnresolved(max) && (!budget || max < budget.maxSamplingRatio)) {
+        budget = { maxSamplingRatio: max, setBy: s.node.path || '<app>' };
+      }
+    }
+    return budget;
   }
 
   private constructor(
     scope: Construct,
     id: string,
     /** The options stored on this scope. */
-    public readonly options: TracingOptions,
+    public readonly options: TracingSettingsProps,
   ) {
     super(scope, id);
+    // A rule of the settings must match something under its scope: a route of the app, or a
+    // queue consumed by a traced function under the scope.
+    this.node.addValidation({
+      validate: () =>
+        (options.alwaysKeep ?? []).flatMap((rule, i) => {
+          const problem = unmatchedAlwaysKeep(rule, scope);
+          return problem
+            ? [`TracingSettings('${scope.node.path || '<app>'}') alwaysKeep[${i}]: ${problem}`]
+            : [];
+        }),
+    });
   }
+}
+
+function settingsErrors(options: TracingSettingsProps): string[] {
+  const errors: string[] = [];
+  const max = options.maxSamplingRatio;
+  if (max !== undefined && !Token.isUnresolved(max) && (Number.isNaN(max) || max < 0 || max > 1)) {
+    errors.push(`maxSamplingRatio must be between 0 and 1 (got ${max})`);
+  }
+  const dlq = options.deadLetterRetentionPeriod;
+  if (dlq !== undefined && !dlq.isUnresolved()) {
+    const ms = dlq.toMilliseconds();
+    if (ms < 60_000 || ms > Duration.days(14).toMilliseconds()) {
+      errors.push(
+        `deadLetterRetentionPeriod must be from 60 seconds to 14 days, what SQS allows (got ${dlq.toHumanString()})`,
+      );
+    }
+  }
+  errors.push(...alwaysKeepErrors(options.alwaysKeep));
+  return errors;
 }

@@ -1,7 +1,12 @@
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as YAML from 'yaml';
-import { DebugExporterVerbosity, ExporterHeaderValue, TracingExporter } from '../../../lib';
+import {
+  DebugExporterVerbosity,
+  ExporterHeaderValue,
+  TracingExporter,
+  TransactionSearch,
+} from '../../../lib';
 import {
   pinnedDistribution,
   renderCollectorConfig,
@@ -118,6 +123,150 @@ describe('renderCollectorConfig', () => {
   });
 });
 
+describe('renderCollectorConfig: every exporter with and without collector-side sampling', () => {
+  const exporters: [string, () => TracingExporter, Record<string, unknown>][] = [
+    [
+      'otlp',
+      () => TracingExporter.otlp({ endpoint: 'https://otlp.example.com' }),
+      { otlphttp: { endpoint: 'https://otlp.example.com' } },
+    ],
+    ['debug', () => TracingExporter.debug(), { debug: { verbosity: 'basic' } }],
+    [
+      'xray',
+      () => TracingExporter.xray({ transactionSearch: TransactionSearch.alreadyEnabled() }),
+      {
+        otlphttp: {
+          traces_endpoint: 'https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces',
+          auth: { authenticator: 'sigv4auth' },
+        },
+      },
+    ],
+  ];
+  const samplings: [string, number | undefined, Record<string, unknown>, string[]][] = [
+    ['no sampling', undefined, { batch: {}, decouple: {} }, ['batch', 'decouple']],
+    [
+      'probabilistic 25%',
+      25,
+      { probabilistic_sampler: { sampling_percentage: 25 }, batch: {}, decouple: {} },
+      ['probabilistic_sampler', 'batch', 'decouple'],
+    ],
+  ];
+  const matrix = exporters.flatMap(([name, exporter, exporters]) =>
+    samplings.map(
+      ([sampling, samplingPercentage, processors, order]) =>
+        [name, sampling, exporter, exporters, samplingPercentage, processors, order] as const,
+    ),
+  );
+
+  test.each(matrix)(
+    '%s, %s: valid for the pinned distribution, as rendered',
+    (name, _s, exporter, exporters, samplingPercentage, processors, order) => {
+      const rendered = renderCollectorConfig(exporter(), { samplingPercentage });
+      const parsed = YAML.parse(rendered.yaml);
+      expect(parsed).toEqual(rendered.config);
+      expect(() => validateCollectorConfig(parsed, pinnedDistribution())).not.toThrow();
+      const xray = name === 'xray';
+      expect(parsed).toEqual({
+        receivers: {
+          otlp: {
+            protocols: { grpc: { endpoint: 'localhost:4317' }, http: { endpoint: 'localhost:4318' } },
+          },
+        },
+        processors,
+        exporters,
+        ...(xray ? { extensions: { sigv4auth: { region: '${env:AWS_REGION}', service: 'xray' } } } : {}),
+        service: {
+          ...(xray ? { extensions: ['sigv4auth'] } : {}),
+          pipelines: {
+            traces: { receivers: ['otlp'], processors: order, exporters: Object.keys(exporters) },
+          },
+        },
+      });
+      expect(rendered.environment).toEqual({});
+    },
+  );
+
+  test('the X-Ray configuration as YAML: region-independent, signed by sigv4auth', () => {
+    const { yaml } = renderCollectorConfig(
+      TracingExporter.xray({ transactionSearch: TransactionSearch.enable() }),
+      { samplingPercentage: 10 },
+    );
+    expect(yaml).toBe(
+      [
+        '# Rendered by cdk-serverless-tracing for the OpenTelemetry Collector Lambda layer 0.22.0.',
+        'receivers:',
+        '  otlp:',
+        '    protocols:',
+        '      grpc:',
+        '        endpoint: localhost:4317',
+        '      http:',
+        '        endpoint: localhost:4318',
+        'processors:',
+        '  probabilistic_sampler:',
+        '    sampling_percentage: 10',
+        '  batch: {}',
+        '  decouple: {}',
+        'exporters:',
+        '  otlphttp:',
+        '    traces_endpoint: https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces',
+        '    auth:',
+        '      authenticator: sigv4auth',
+        'extensions:',
+        '  sigv4auth:',
+        '    region: ${env:AWS_REGION}',
+        '    service: xray',
+        'service:',
+        '  extensions:',
+        '    - sigv4auth',
+        '  pipelines:',
+        '    traces:',
+        '      receivers:',
+        '        - otlp',
+        '      processors:',
+        '        - probabilistic_sampler',
+        '        - batch',
+        '        - decouple',
+        '      exporters:',
+        '        - otlphttp',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('the X-Ray configuration is the same whatever the Transaction Search settings', () => {
+    const render = (transactionSearch: TransactionSearch) =>
+      renderCollectorConfig(TracingExporter.xray({ transactionSearch })).yaml;
+    expect(render(TransactionSearch.enable({ indexingPercentage: 50 }))).toBe(
+      render(TransactionSearch.alreadyEnabled()),
+    );
+  });
+
+  test.each([0, 100, 0.5])('sampling percentage %s is written as is', (samplingPercentage) => {
+    const rendered = renderCollectorConfig(TracingExporter.debug(), { samplingPercentage });
+    expect(rendered.config.processors).toEqual({
+      probabilistic_sampler: { sampling_percentage: samplingPercentage },
+      batch: {},
+      decouple: {},
+    });
+  });
+
+  test('a deploy-time sampling percentage (token) goes through an environment variable', () => {
+    const stack = new Stack(new App(), 'S');
+    const percentage = Token.asNumber({ Ref: 'Percentage' });
+    const rendered = renderCollectorConfig(TracingExporter.debug(), { samplingPercentage: percentage });
+    expect(rendered.yaml).toContain('sampling_percentage: ${env:CDK_SERVERLESS_TRACING_COLLECTOR_VALUE_0}');
+    expect(stack.resolve(rendered.environment)).toEqual({
+      CDK_SERVERLESS_TRACING_COLLECTOR_VALUE_0: { Ref: 'Percentage' },
+    });
+  });
+
+  test.each([-1, 100.5, NaN])('sampling percentage %s is refused', (samplingPercentage) => {
+    expect(() => renderCollectorConfig(TracingExporter.debug(), { samplingPercentage })).toThrow(
+      `samplingPercentage must be between 0 and 100 (got ${samplingPercentage})`,
+    );
+  });
+});
+
 describe('validateCollectorConfig', () => {
   const base = () => renderCollectorConfig(TracingExporter.debug()).config as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -163,6 +312,45 @@ describe('validateCollectorConfig', () => {
     config.service.pipelines.traces.exporters = ['otlphttp'];
     expect(() => validateCollectorConfig(config)).toThrow(
       /names exporter 'otlphttp', which is not configured/,
+    );
+  });
+
+  const xray = () =>
+    renderCollectorConfig(TracingExporter.xray({ transactionSearch: TransactionSearch.alreadyEnabled() }))
+      .config as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  test('rejects an exporter authenticator that is not configured', () => {
+    const config = xray();
+    config.exporters.otlphttp.auth.authenticator = 'oauth2client';
+    expect(() => validateCollectorConfig(config)).toThrow(
+      /exporter 'otlphttp' authenticates with 'oauth2client', which is not configured under extensions/,
+    );
+  });
+
+  test('rejects an authenticator that is configured but not in service.extensions', () => {
+    const config = xray();
+    config.service.extensions = [];
+    expect(() => validateCollectorConfig(config)).toThrow(
+      /exporter 'otlphttp' authenticates with 'sigv4auth', which is not listed in service.extensions/,
+    );
+  });
+
+  test('checks receiver authenticators too', () => {
+    const config = xray();
+    config.receivers.otlp.protocols.http.auth = { authenticator: 'basicauth' };
+    expect(() => validateCollectorConfig(config)).toThrow(
+      /receiver 'otlp' authenticates with 'basicauth', which is not configured/,
+    );
+    config.extensions.basicauth = { htpasswd: { inline: 'u:p' } };
+    config.service.extensions.push('basicauth');
+    expect(() => validateCollectorConfig(config)).not.toThrow();
+  });
+
+  test('rejects service.extensions naming an unconfigured extension', () => {
+    const config = xray();
+    delete config.extensions.sigv4auth;
+    expect(() => validateCollectorConfig(config)).toThrow(
+      /service.extensions names 'sigv4auth', which is not configured under extensions/,
     );
   });
 
