@@ -1,18 +1,9 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { TracingSettings } from '../../lib';
-import { PaymentStack } from './payment-stack';
+import { paymentApp } from './payment-app';
 
 const app = new App();
 
-// App-wide tracing settings: every traced function of every stack starts from these; stacks and
-// functions override them (nearer wins).
-TracingSettings.set(app, {
-  samplingRatio: 0.25,
-  logRetention: logs.RetentionDays.TWO_WEEKS,
-});
-
-new PaymentStack(app, 'PaymentStack', {
-  fraudApiUrl: app.node.tryGetContext('fraudApiUrl'),
-});
+// The payment flow in two stages, Prod and Dev, with the tracing settings a payment team uses
+// (see payment-app.ts): `cdk deploy 'Prod/*'` or `cdk deploy 'Dev/*'`.
+paymentApp(app, { fraudApiUrl: app.node.tryGetContext('fraudApiUrl') });

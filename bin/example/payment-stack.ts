@@ -42,7 +42,7 @@ export class PaymentStack extends Stack {
   constructor(scope: Construct, id: string, props: PaymentStackProps = {}) {
     super(scope, id, props);
 
-    // Settings for every function of this stack, on top of the app-wide ones (see app.ts).
+    // Settings for every function of this stack, on top of the app's and the stage's (payment-app.ts).
     TracingSettings.set(this, { flushTimeout: Duration.millis(800) });
 
     this.authorize = new TracedFunction(this, 'Authorize', {
@@ -59,8 +59,6 @@ export class PaymentStack extends Stack {
       serviceName: 'payments-reconcile',
       architecture: lambda.Architecture.ARM_64,
       timeout: Duration.seconds(30),
-      // Every reconciliation matters: override the app-wide ratio for this function.
-      samplingRatio: 1,
     });
 
     this.audit = new TracedFunction(this, 'Audit', {

@@ -1,18 +1,22 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { TraceEdges, TracingSettings } from '../../lib';
+import * as path from 'path';
+import { TracedFunction, TraceEdges } from '../../lib';
+import { paymentApp } from '../../bin/example/payment-app';
 import { PaymentStack } from '../../bin/example/payment-stack';
 import { bundledCode } from '../helpers/stack';
 
-/** The example app as bin/example/app.ts builds it. */
-function buildApp(options: { bundle: boolean; env?: boolean }): { app: App; stack: PaymentStack } {
+/** The example app as bin/example/app.ts builds it; `stack` is its production stack. */
+function buildApp(options: { bundle: boolean; env?: boolean }): {
+  app: App;
+  stack: PaymentStack;
+  dev: PaymentStack;
+} {
   const app = new App(options.bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
-  TracingSettings.set(app, { samplingRatio: 0.25, logRetention: logs.RetentionDays.TWO_WEEKS });
-  const stack = new PaymentStack(app, 'PaymentStack', {
-    ...(options.env ? { env: { account: '123456789012', region: 'eu-west-1' } } : {}),
+  const { prod, dev } = paymentApp(app, {
+    ...(options.env ? { prodEnv: { account: '123456789012', region: 'eu-west-1' } } : {}),
   });
-  return { app, stack };
+  return { app, stack: prod, dev };
 }
 
 function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
@@ -97,15 +101,15 @@ describe('example PaymentStack', () => {
       }
     });
 
-    test('the trace map: every edge carries the context', () => {
-      const edges = TraceEdges.of(stack).edges;
+    test('the trace map: every edge of the production stack carries the context', () => {
+      const edges = TraceEdges.of(stack).edges.filter((e) => e.from.startsWith(`${stack.node.path}/`));
       expect(edges.map((e) => `${e.from} -${e.kind}/${e.via}-> ${e.to}`).sort()).toEqual(
         [
-          'PaymentStack/Authorize -sns-publish/message-attributes-> PaymentStack/Payments',
-          'PaymentStack/AuditQueue -sqs-to-lambda/message-attributes-> PaymentStack/Audit',
-          'PaymentStack/Payments -sns-to-sqs/raw-delivery-> PaymentStack/Reconciliation',
-          'PaymentStack/Payments -sns-to-sqs/sns-envelope-> PaymentStack/AuditQueue',
-          'PaymentStack/Reconciliation -sqs-to-lambda/message-attributes-> PaymentStack/Reconcile',
+          'Prod/Payments/Authorize -sns-publish/message-attributes-> Prod/Payments/Payments',
+          'Prod/Payments/AuditQueue -sqs-to-lambda/message-attributes-> Prod/Payments/Audit',
+          'Prod/Payments/Payments -sns-to-sqs/raw-delivery-> Prod/Payments/Reconciliation',
+          'Prod/Payments/Payments -sns-to-sqs/sns-envelope-> Prod/Payments/AuditQueue',
+          'Prod/Payments/Reconciliation -sqs-to-lambda/message-attributes-> Prod/Payments/Reconcile',
         ].sort(),
       );
       expect(edges.every((e) => e.carriesContext)).toBe(true);
@@ -133,28 +137,74 @@ describe('example PaymentStack', () => {
       });
     });
 
-    test('app, stack and function settings all apply', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: {
-          Variables: Match.objectLike({
-            OTEL_SERVICE_NAME: 'payments-authorize',
-            OTEL_TRACES_SAMPLER_ARG: '0.25',
-            TRACING_FLUSH_TIMEOUT_MS: '800',
-            FRAUD_API_URL: 'https://fraud.example.com/v1/score',
-          }),
-        },
-      });
+    test('production: 1% of new traces, failed ones kept, a month of logs and spans, X-Ray', () => {
+      for (const name of ['payments-authorize', 'payments-reconcile', 'payments-audit']) {
+        template.hasResourceProperties('AWS::Lambda::Function', {
+          Environment: {
+            Variables: Match.objectLike({
+              OTEL_SERVICE_NAME: name,
+              OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+              OTEL_TRACES_SAMPLER_ARG: '0.01',
+              TRACING_KEEP_ERRORS: 'true',
+              TRACING_FLUSH_TIMEOUT_MS: '800',
+              TRACING_ID_FORMAT: 'xray',
+            }),
+          },
+        });
+      }
       template.hasResourceProperties('AWS::Lambda::Function', {
         Architectures: ['arm64'],
-        Environment: {
-          Variables: Match.objectLike({
-            OTEL_SERVICE_NAME: 'payments-reconcile',
-            OTEL_TRACES_SAMPLER_ARG: '1',
-          }),
-        },
+        Environment: { Variables: Match.objectLike({ OTEL_SERVICE_NAME: 'payments-reconcile' }) },
       });
-      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      template.hasResourceProperties('AWS::XRay::TransactionSearchConfig', { IndexingPercentage: 1 });
+      template.hasResourceProperties('Custom::SpansRetention', {
+        Create: Match.serializedJson(
+          Match.objectLike({ parameters: { logGroupName: 'aws/spans', retentionInDays: 30 } }),
+        ),
+      });
+      const resources = template.toJSON().Resources as Record<
+        string,
+        { Properties: Record<string, unknown> }
+      >;
+      for (const queue of [stack.reconciliation, stack.auditQueue]) {
+        expect(resources[logicalId(stack, queue.deadLetterQueue)].Properties.MessageRetentionPeriod).toBe(
+          14 * 24 * 3600,
+        );
+      }
       template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+    });
+
+    test('dev: every trace kept and indexed, a week of logs and spans', () => {
+      const dev = Template.fromStack(buildApp({ bundle: false }).dev);
+      for (const name of ['payments-authorize', 'payments-reconcile', 'payments-audit']) {
+        dev.hasResourceProperties('AWS::Lambda::Function', {
+          Environment: {
+            Variables: Match.objectLike({ OTEL_SERVICE_NAME: name, OTEL_TRACES_SAMPLER_ARG: '1' }),
+          },
+        });
+      }
+      dev.hasResourceProperties('AWS::XRay::TransactionSearchConfig', { IndexingPercentage: 100 });
+      dev.hasResourceProperties('Custom::SpansRetention', {
+        Create: Match.serializedJson(
+          Match.objectLike({ parameters: { logGroupName: 'aws/spans', retentionInDays: 7 } }),
+        ),
+      });
+      dev.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    });
+
+    test('the production budget holds: a function asking for more than 5% is an error', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const { prod } = paymentApp(app);
+      expect(
+        () =>
+          new TracedFunction(prod, 'Greedy', {
+            entry: path.join(__dirname, '..', 'lib', 'fixtures', 'hello.ts'),
+            samplingRatio: 0.5,
+          }),
+      ).toThrow(
+        /TracedFunction Prod\/Payments\/Greedy has invalid props:[\s\S]*samplingRatio 0.5 is above the sampling budget maxSamplingRatio 0.05 set by TracingSettings on 'Prod'/,
+      );
     });
 
     test('no warnings', () => {

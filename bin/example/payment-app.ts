@@ -1,0 +1,82 @@
+import { App, Duration, Environment, Stage } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { TracingExporter, TracingSettings, TransactionSearch } from '../../lib';
+import { PaymentStack } from './payment-stack';
+
+/** Options of the example app. */
+export interface PaymentAppOptions {
+  /**
+   * The fraud scoring API the authorize function calls.
+   *
+   * @default - PaymentStack's default
+   */
+  readonly fraudApiUrl?: string;
+
+  /**
+   * The account and region of the production stage.
+   *
+   * @default - environment-agnostic
+   */
+  readonly prodEnv?: Environment;
+
+  /**
+   * The account and region of the dev stage.
+   *
+   * @default - environment-agnostic
+   */
+  readonly devEnv?: Environment;
+}
+
+/** The stacks of the example app. */
+export interface PaymentApp {
+  /** The payment flow in the dev stage: every trace kept. */
+  readonly dev: PaymentStack;
+  /** The payment flow in production: every failed payment and 1% of the others kept. */
+  readonly prod: PaymentStack;
+}
+
+/**
+ * The example app the way a payment team sets it up: two stages of the same payment flow,
+ * exporting to X-Ray with Transaction Search.
+ *
+ * - Production keeps every failed payment (keep-errors, the default) and 1% of the successful
+ *   ones, under a sampling budget of 5% that no function can exceed; logs and spans are kept a
+ *   month, failed messages 14 days; 1% of the spans are indexed as trace summaries.
+ * - Dev keeps and indexes every trace, and keeps logs and spans a week.
+ *
+ * Each stage enables Transaction Search in its own account (one per account and region); a
+ * stage deployed where it is already on would use `TransactionSearch.alreadyEnabled()`.
+ */
+export function paymentApp(app: App, options: PaymentAppOptions = {}): PaymentApp {
+  TracingSettings.set(app, { keepErrors: true, deadLetterRetentionPeriod: Duration.days(14) });
+
+  const prodStage = new Stage(app, 'Prod', { env: options.prodEnv });
+  TracingSettings.set(prodStage, {
+    samplingRatio: 0.01,
+    maxSamplingRatio: 0.05,
+    logRetention: logs.RetentionDays.ONE_MONTH,
+    exporter: TracingExporter.xray({
+      transactionSearch: TransactionSearch.enable({
+        indexingPercentage: 1,
+        spansRetention: logs.RetentionDays.ONE_MONTH,
+      }),
+    }),
+  });
+
+  const devStage = new Stage(app, 'Dev', { env: options.devEnv });
+  TracingSettings.set(devStage, {
+    samplingRatio: 1,
+    logRetention: logs.RetentionDays.ONE_WEEK,
+    exporter: TracingExporter.xray({
+      transactionSearch: TransactionSearch.enable({
+        indexingPercentage: 100,
+        spansRetention: logs.RetentionDays.ONE_WEEK,
+      }),
+    }),
+  });
+
+  return {
+    prod: new PaymentStack(prodStage, 'Payments', { fraudApiUrl: options.fraudApiUrl }),
+    dev: new PaymentStack(devStage, 'Payments', { fraudApiUrl: options.fraudApiUrl }),
+  };
+}
