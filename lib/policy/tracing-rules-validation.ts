@@ -1,0 +1,140 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  CfnResource,
+  IPolicyValidationContext,
+  IPolicyValidationPlugin,
+  PolicyValidationPluginReport,
+  PolicyViolatingResource,
+  PolicyViolation,
+  Stack,
+} from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+import { isTracedConstruct } from '../private/messaging';
+import { findingsOn } from './private/findings';
+import { RuleContext, RuleLevel, TracingRule } from './rule';
+import { TRACING_RULES } from './rules';
+
+/** Props of a `TracingRulesValidation`. */
+export interface TracingRulesValidationProps {
+  /**
+   * The rules to check.
+   *
+   * @default TRACING_RULES - every rule of this library
+   */
+  readonly rules?: readonly TracingRule[];
+
+  /**
+   * Whether a function is traced by this library.
+   *
+   * @default - a function marked as traced: a `TracedFunction`, or one a `TracingPolicy` traced
+   */
+  readonly isTraced?: (fn: IConstruct) => boolean;
+}
+
+/**
+ * The tracing rules as a CDK policy validation plugin: after synthesis it evaluates the same
+ * rules, with the same acknowledgements (`acknowledgeRule`), on every construct of the stacks it
+ * validates, and reports each finding as a violation: the rule id, its summary and the finding,
+ * the fix, the severity (`error` or `warning`), and the resource's logical id and template. Any
+ * error fails the synth; warnings are printed and do not. Acknowledged findings are left out (the
+ * report's metadata lists them). `Validations.of(scope).acknowledge({ id:
+ * 'cdk-serverless-tracing::<id>', reason })`, CDK's own acknowledgement, suppresses a finding too.
+ *
+ * @example
+ * Validations.of(app).addPlugins(new TracingRulesValidation());
+ */
+export class TracingRulesValidation implements IPolicyValidationPlugin {
+  /** The plugin name in the validation report. */
+  public readonly name = 'cdk-serverless-tracing';
+
+  /** The version of this library. */
+  public readonly version?: string = packageVersion();
+
+  /** The ids of the rules it evaluates. */
+  public readonly ruleIds: string[];
+
+  private readonly rules: readonly TracingRule[];
+  private readonly context: RuleContext;
+
+  constructor(props: TracingRulesValidationProps = {}) {
+    this.rules = props.rules ?? TRACING_RULES;
+    this.ruleIds = this.rules.map((r) => r.id);
+    const isTraced = props.isTraced ?? isTracedConstruct;
+    this.context = { isTraced: (fn) => isTraced(fn) };
+  }
+
+  public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    const templates = new Map(context.stackTemplates.map((s) => [s.stackConstructPath, s.templatePath]));
+    const violations: PolicyViolation[] = [];
+    const acknowledged: Record<string, string> = {};
+    for (const node of context.appConstruct.node.findAll()) {
+      const stack = stackOf(node);
+      const templatePath = stack && templates.get(topLevel(stack).node.path);
+      if (!stack || templatePath === undefined) {
+        continue; // not in a stack this plugin validates
+      }
+      for (const finding of findingsOn(node, this.rules, this.context)) {
+        if (finding.acknowledgement) {
+          acknowledged[`acknowledged ${finding.rule.id} at ${node.node.path}`] =
+            finding.acknowledgement.reason;
+          continue;
+        }
+        violations.push({
+          ruleName: finding.rule.id,
+          description: `${finding.rule.summary} ${capitalize(finding.message)}.`,
+          fix: finding.rule.fix,
+          severity: finding.rule.level,
+          violatingResources: [violatingResource(node, stack, templatePath)],
+        });
+      }
+    }
+    return {
+      success: violations.every((v) => v.severity !== RuleLevel.ERROR),
+      violations,
+      ...(Object.keys(acknowledged).length > 0 ? { metadata: acknowledged } : {}),
+    };
+  }
+}
+
+/** The resource of a finding: the construct's `CfnResource` (itself or its default child). */
+function violatingResource(node: IConstruct, stack: Stack, templatePath: string): PolicyViolatingResource {
+  const resource =
+    node instanceof CfnResource
+      ? node
+      : node.node.defaultChild instanceof CfnResource
+        ? node.node.defaultChild
+        : undefined;
+  if (resource && !stack.nested) {
+    return { resourceLogicalId: stack.resolve(resource.logicalId) as string, templatePath, locations: [] };
+  }
+  // A construct without a resource of its own, or one in a nested stack (not in a template of the report).
+  return { constructPath: node.node.path, ...(stack.nested ? {} : { templatePath }), locations: [] };
+}
+
+function stackOf(node: IConstruct): Stack | undefined {
+  const scopes = node.node.scopes;
+  for (let i = scopes.length - 1; i >= 0; i--) {
+    if (Stack.isStack(scopes[i])) {
+      return scopes[i] as Stack;
+    }
+  }
+  return undefined;
+}
+
+function topLevel(stack: Stack): Stack {
+  return stack.nestedStackParent ? topLevel(stack.nestedStackParent) : stack;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function packageVersion(): string | undefined {
+  try {
+    const file = path.join(__dirname, '..', '..', 'package.json');
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
