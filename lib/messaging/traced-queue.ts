@@ -21,6 +21,7 @@ import {
 } from '../private/validate-queue';
 import { AlwaysKeep } from '../settings/always-keep';
 import { TracingSettings } from '../settings/tracing-settings';
+import { TraceEdges } from '../trace-map/trace-edges';
 import { TracedProducerOptions, TracedQueueConsumerOptions, TracedQueueProps } from './traced-queue-options';
 
 /** What `addConsumer` calls on a traced consumer (`TracedFunction.addAlwaysKeep`). */
@@ -51,6 +52,7 @@ export class TracedQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: TracedQueueProps = {}) {
     super(scope, id);
+    TraceEdges.of(this); // the app's trace map, written at synth
     const options = resolveQueueOptions({
       ...props,
       deadLetterRetentionPeriod:

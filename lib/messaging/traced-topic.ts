@@ -15,6 +15,7 @@ import {
 import { resolveTopicOptions, ResolvedTopicOptions, SNS_MANAGED_KEY_ALIAS } from '../private/topic-defaults';
 import { queueSubscriptionErrors, tracedTopicErrors, tracedTopicWarnings } from '../private/validate-topic';
 import { TracedProducerOptions } from './traced-queue-options';
+import { TraceEdges } from '../trace-map/trace-edges';
 import { TracedQueue } from './traced-queue';
 import {
   TracedFunctionSubscriptionOptions,
@@ -49,6 +50,7 @@ export class TracedTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: TracedTopicProps = {}) {
     super(scope, id);
+    TraceEdges.of(this); // the app's trace map, written at synth
     const options = resolveTopicOptions(props);
     const errors = tracedTopicErrors(options);
     if (errors.length > 0) {

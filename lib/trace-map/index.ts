@@ -1,1 +1,2 @@
 export * from './trace-edges';
+export * from './trace-map';

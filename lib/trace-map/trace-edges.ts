@@ -1,24 +1,48 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { attachCustomSynthesis, Token } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
-import { EDGES_ID } from '../private/constants';
-
-/** How a hop of a trace travels. */
-export type TraceEdgeKind =
-  'http' | 'sqs-send' | 'sns-publish' | 'sns-to-sqs' | 'sns-to-lambda' | 'sqs-to-lambda';
+import { EDGES_ID, TRACED_CONSTRUCT } from '../private/constants';
+import { buildTraceMap, renderMermaid, TRACE_MAP_FILE, TRACE_MAP_MERMAID_FILE } from './trace-map';
 
 /**
- * Where the trace context travels on a hop: `message-attributes` (the `traceparent` message
- * attribute), `raw-delivery` (SNS→SQS with raw delivery: the SNS attributes become SQS
- * attributes), `sns-envelope` (SNS→SQS without raw delivery: the attributes are inside the SNS
- * JSON envelope in the message body).
+ * How a hop of a trace travels:
+ *
+ * - `api-to-lambda`: an API Gateway route (HTTP API or REST API) invokes a function.
+ * - `http`: a function calls a service over HTTP (`fetch`), declared with `declareHttpCall`.
+ * - `sqs-send`, `sns-publish`, `eventbridge-put`: a function sends to a queue, publishes to a
+ *   topic, puts events on an event bus.
+ * - `sns-to-sqs`, `sns-to-lambda`, `sqs-to-lambda`: a subscription or an event source delivers.
  */
-export type TraceEdgeVia = 'message-attributes' | 'raw-delivery' | 'sns-envelope' | 'http-headers';
+export type TraceEdgeKind =
+  | 'api-to-lambda'
+  | 'http'
+  | 'sqs-send'
+  | 'sns-publish'
+  | 'eventbridge-put'
+  | 'sns-to-sqs'
+  | 'sns-to-lambda'
+  | 'sqs-to-lambda';
+
+/**
+ * Where the trace context travels on a hop: `http-headers` (the `traceparent` request header),
+ * `message-attributes` (the `traceparent` message attribute), `raw-delivery` (SNS→SQS with raw
+ * delivery: the SNS attributes become SQS attributes), `sns-envelope` (SNS→SQS without raw
+ * delivery: the attributes are inside the SNS JSON envelope in the message body),
+ * `event-detail` (EventBridge: the reserved `detail._tracecontext`).
+ */
+export type TraceEdgeVia =
+  'message-attributes' | 'raw-delivery' | 'sns-envelope' | 'http-headers' | 'event-detail';
 
 /** One hop of the trace map: a call or a message from one construct to another. */
 export interface TraceEdge {
-  /** The construct path of the sender (a function, a topic, a queue, an API). */
+  /**
+   * The construct path of the sender (a function, a topic, a queue, an API).
+   */
   readonly from: string;
 
-  /** The construct path of the receiver. */
+  /** The construct path of the receiver (`external:<name>` for a declared outside service). */
   readonly to: string;
 
   /** How the hop travels. */
@@ -40,15 +64,45 @@ export interface TraceEdge {
    * @default - no reason (the edge carries the context)
    */
   readonly reason?: string;
+
+  /**
+   * The route of an `api-to-lambda` edge, as API Gateway names it (`POST /payments`, `$default`).
+   *
+   * @default - no route (not an API edge)
+   */
+  readonly route?: string;
 }
+
+/** A service outside the app that a function calls over HTTP. */
+export interface ExternalService {
+  /** A short, stable name of the service (`fraud-api`): the node of the map is `external:<name>`. */
+  readonly name: string;
+
+  /**
+   * The URL the function calls (the query string and fragment are left out of the map).
+   *
+   * @default - no URL in the map
+   */
+  readonly url?: string;
+}
+
+/** The prefix of the node id of a declared outside service. */
+const EXTERNAL_PREFIX = 'external:';
 
 /**
  * The edges of the trace map of an app: every hop that the constructs of this library wired,
- * recorded at synth (one registry per app, a child of the root with a fixed id).
+ * recorded at synth, and the outside HTTP calls declared with `declareHttpCall` (one registry
+ * per app, a child of the root with a fixed id).
+ *
+ * At synth it writes the trace map of the whole app into the cloud assembly directory (the
+ * root's, so it covers the stacks of every stage): `trace-map.json` (see `TraceMap`) and
+ * `trace-map.mmd` (a Mermaid flowchart). The map holds these edges and the ones found in the
+ * construct tree: API routes to functions, event source mappings, and what the functions' IAM
+ * policies let them send to queues, topics and event buses.
  *
  * @example
- * const edges = TraceEdges.of(stack).edges;
- * const broken = edges.filter((e) => !e.carriesContext);
+ * TraceEdges.of(stack).declareHttpCall(authorize, { name: 'fraud-api', url: 'https://fraud.example.com/v1/score' });
+ * const broken = TraceEdges.of(stack).edges.filter((e) => !e.carriesContext);
  */
 export class TraceEdges extends Construct {
   /** The registry of the app that `scope` belongs to (created on first use). */
@@ -67,14 +121,26 @@ export class TraceEdges extends Construct {
   }
 
   private readonly recorded: TraceEdge[] = [];
+  private readonly services = new Map<string, ExternalService>();
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
+    // At synth, after the aspects of every stage ran, the map of the whole app goes into the
+    // root's assembly directory (this construct is a child of the root, which is synthesized
+    // after its nested stages).
+    attachCustomSynthesis(this, {
+      onSynthesize: (session) => writeTraceMap(this.node.root, session.outdir),
+    });
   }
 
   /** The recorded edges, in the order they were added. */
   public get edges(): readonly TraceEdge[] {
     return [...this.recorded];
+  }
+
+  /** The outside services declared with `declareHttpCall`, in the order they were declared. */
+  public get externalServices(): readonly ExternalService[] {
+    return [...this.services.values()];
   }
 
   /** Record an edge. An edge equal to a recorded one is not added twice. */
@@ -85,10 +151,54 @@ export class TraceEdges extends Construct {
       e.kind === edge.kind &&
       e.carriesContext === edge.carriesContext &&
       e.via === edge.via &&
-      e.reason === edge.reason;
+      e.reason === edge.reason &&
+      e.route === edge.route;
     if (!this.recorded.some(same)) {
       this.recorded.push({ ...edge });
     }
+  }
+
+  /**
+   * Declare that a function calls a service outside the app over HTTP (`fetch`): the map gets
+   * the node `external:<name>` and the edge `http` from the function to it, which carries the
+   * context when the function is traced (its fetch spans send `traceparent`). The same service
+   * may be called by several functions; its URL must then be the same.
+   *
+   * @example
+   * TraceEdges.of(this).declareHttpCall(authorize, { name: 'fraud-api', url: fraudApiUrl });
+   */
+  public declareHttpCall(caller: lambda.IFunction, service: ExternalService): TraceEdge {
+    const errors: string[] = [];
+    const name = typeof service.name === 'string' ? service.name.trim() : '';
+    if (name === '' || Token.isUnresolved(name)) {
+      errors.push('name must be a non-empty string known at synth (like fraud-api)');
+    }
+    const url =
+      service.url === undefined || Token.isUnresolved(service.url) ? undefined : mapUrl(service.url);
+    const known = this.services.get(name);
+    if (known && url !== undefined && known.url !== undefined && known.url !== url) {
+      errors.push(
+        `service '${name}' was declared with the URL ${known.url}, not ${url}: give it another name`,
+      );
+    }
+    if (errors.length > 0) {
+      throw new Error(`TraceEdges.declareHttpCall from ${caller.node.path}: ${errors.join('; ')}`);
+    }
+    this.services.set(name, { name, url: url ?? known?.url });
+    const traced = (caller as unknown as Record<symbol, unknown>)[TRACED_CONSTRUCT] === true;
+    const edge: TraceEdge = {
+      from: caller.node.path,
+      to: `${EXTERNAL_PREFIX}${name}`,
+      kind: 'http',
+      ...(traced
+        ? { carriesContext: true, via: 'http-headers' as const }
+        : {
+            carriesContext: false,
+            reason: `${caller.node.path} is not traced, so its calls carry no traceparent`,
+          }),
+    };
+    this.add(edge);
+    return edge;
   }
 
   /** The edges that start at the construct with this path. */
@@ -100,4 +210,17 @@ export class TraceEdges extends Construct {
   public to(path: string): TraceEdge[] {
     return this.recorded.filter((e) => e.to === path);
   }
+}
+
+/** A URL without its query string and fragment (they often carry secrets). */
+function mapUrl(url: string): string {
+  return url.replace(/[?#].*$/, '');
+}
+
+/** Writes `trace-map.json` and `trace-map.mmd` of the app into `outdir`. */
+function writeTraceMap(root: IConstruct, outdir: string): void {
+  const map = buildTraceMap(root);
+  fs.mkdirSync(outdir, { recursive: true });
+  fs.writeFileSync(path.join(outdir, TRACE_MAP_FILE), `${JSON.stringify(map, undefined, 2)}\n`);
+  fs.writeFileSync(path.join(outdir, TRACE_MAP_MERMAID_FILE), renderMermaid(map));
 }
