@@ -1,6 +1,7 @@
-import { App, Duration, Environment, Stage } from 'aws-cdk-lib';
+import { App, AspectPriority, Aspects, Duration, Environment, Stage, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { TracingExporter, TracingSettings, TransactionSearch } from '../../lib';
+import { TracingExporter, TracingPolicy, TracingSettings, TransactionSearch } from '../../lib';
 import { PaymentStack } from './payment-stack';
 
 /** Options of the example app. */
@@ -46,9 +47,14 @@ export interface PaymentApp {
  *
  * Each stage enables Transaction Search in its own account (one per account and region); a
  * stage deployed where it is already on would use `TransactionSearch.alreadyEnabled()`.
+ *
+ * The app runs under `TracingPolicy` and cdk-nag's AwsSolutions checks: a synth fails on an
+ * unacknowledged finding of either.
  */
 export function paymentApp(app: App, options: PaymentAppOptions = {}): PaymentApp {
   TracingSettings.set(app, { keepErrors: true, deadLetterRetentionPeriod: Duration.days(14) });
+  // AWS Solutions checks; the findings the example accepts are acknowledged with their reasons.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 
   const prodStage = new Stage(app, 'Prod', { env: options.prodEnv });
   TracingSettings.set(prodStage, {
@@ -74,6 +80,13 @@ export function paymentApp(app: App, options: PaymentAppOptions = {}): PaymentAp
       }),
     }),
   });
+
+  // Guard rails in each stage (the aspects of an app do not reach into its stages): every
+  // Node.js function is traced (those the library did not build through the layer), and the
+  // rules report what would break a trace or leak cost.
+  for (const stage of [prodStage, devStage]) {
+    Aspects.of(stage).add(new TracingPolicy(), { priority: AspectPriority.MUTATING });
+  }
 
   return {
     prod: new PaymentStack(prodStage, 'Payments', { fraudApiUrl: options.fraudApiUrl }),

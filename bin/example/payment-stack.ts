@@ -1,10 +1,11 @@
 import * as path from 'path';
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { TracedFunction, TracedQueue, TracedTopic, TracingSettings } from '../../lib';
+import { TracedFunction, TracedQueue, TracedTopic, TraceEdges, TracingSettings } from '../../lib';
 
 /** Props of the example payment stack. */
 export interface PaymentStackProps extends StackProps {
@@ -45,14 +46,17 @@ export class PaymentStack extends Stack {
     // Settings for every function of this stack, on top of the app's and the stage's (payment-app.ts).
     TracingSettings.set(this, { flushTimeout: Duration.millis(800) });
 
+    const fraudApiUrl = props.fraudApiUrl ?? 'https://fraud.example.com/v1/score';
     this.authorize = new TracedFunction(this, 'Authorize', {
       entry: path.join(__dirname, 'handlers', 'authorize.ts'),
       serviceName: 'payments-authorize',
       timeout: Duration.seconds(10),
       environment: {
-        FRAUD_API_URL: props.fraudApiUrl ?? 'https://fraud.example.com/v1/score',
+        FRAUD_API_URL: fraudApiUrl,
       },
     });
+    // The trace map (cdk.out/trace-map.json) shows this call out of the app.
+    TraceEdges.of(this).declareHttpCall(this.authorize, { name: 'fraud-api', url: fraudApiUrl });
 
     this.reconcile = new TracedFunction(this, 'Reconcile', {
       entry: path.join(__dirname, 'handlers', 'reconcile.ts'),
@@ -86,6 +90,19 @@ export class PaymentStack extends Stack {
 
     this.api = new apigwv2.HttpApi(this, 'PaymentsApi', {
       description: 'Payments API traced end to end by cdk-serverless-tracing',
+      createDefaultStage: false,
+    });
+    // Access logs (with the request id the invocation span carries as faas.invocation_id).
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(
+          new logs.LogGroup(this, 'PaymentsApiAccessLogs', {
+            retention: TracingSettings.resolve(this).logRetention ?? logs.RetentionDays.ONE_MONTH,
+          }),
+        ),
+      },
     });
     this.api.addRoutes({
       path: '/payments',
@@ -94,5 +111,17 @@ export class PaymentStack extends Stack {
     });
 
     new CfnOutput(this, 'PaymentsUrl', { value: `${this.api.apiEndpoint}/payments` });
+
+    // cdk-nag (AwsSolutions) findings this example accepts, each with its reason.
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "CDK's default for Lambda roles: CloudWatch Logs CreateLogGroup/CreateLogStream/PutLogEvents only",
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-APIG4',
+      reason:
+        'the example has no identity provider; a real payments API puts a JWT or IAM authorizer on POST /payments',
+    });
   }
 }

@@ -1,22 +1,11 @@
 import * as path from 'path';
-import { Annotations, Lazy, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Lazy } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
-import { TracingCollectorKind } from '../collector/tracing-collector';
-import { TracingExporterKind } from '../collector/tracing-exporter';
-import { renderCollectorConfig, RenderedCollectorConfig } from '../private/collector-config';
-import { collectorConfigLayer, collectorLayerArn } from '../private/collector-layers';
-import {
-  COLLECTOR_CONFIG_PATH,
-  COLLECTOR_OTLP_HTTP_ENDPOINT,
-  ENV,
-  SAMPLER,
-  SAMPLER_COLLECTOR_MODE,
-  TRACED_CONSTRUCT,
-} from '../private/constants';
+import { RenderedCollectorConfig } from '../private/collector-config';
+import { ENV, TRACED_CONSTRUCT } from '../private/constants';
 import { tracedBundling } from '../private/bundling';
 import {
   DEFAULT_LOGGING_FORMAT,
@@ -29,11 +18,16 @@ import { tracedEntryPath, WRAPPER_EXPORT } from '../private/entry';
 import { checkLogRetention, retentionReportedElsewhere } from '../private/log-retention-check';
 import { throwIfAny } from '../private/messaging';
 import { alwaysKeepErrors, consumesQueue, unmatchedAlwaysKeep } from '../private/sampling-rules';
-import { setUpXrayExport } from '../private/transaction-search-resources';
+import {
+  attachCollector,
+  renderFunctionCollectorConfig,
+  tracingEnvironment,
+} from '../private/tracing-wiring';
 import { tracedFunctionErrors, tracedFunctionWarnings } from '../private/validate';
 import { AlwaysKeep, AlwaysKeepKind } from '../settings/always-keep';
-import { SamplingMode, TracingOptions } from '../settings/tracing-options';
+import { TracingOptions } from '../settings/tracing-options';
 import { TracingSettings } from '../settings/tracing-settings';
+import { TraceEdges } from '../trace-map/trace-edges';
 
 /** Props of a `TracedFunction`: the props of a `NodejsFunction` plus the tracing options. */
 export interface TracedFunctionProps extends nodejs.NodejsFunctionProps, TracingOptions {
@@ -53,7 +47,7 @@ export interface TracedFunctionProps extends nodejs.NodejsFunctionProps, Tracing
   /**
    * The Lambda runtime; must be a Node.js runtime.
    *
-   * @default lambda.Runtime.NODEJS_22_X
+   * @default lambda.Runtime.NODEJS_24_X
    */
   readonly runtime?: lambda.Runtime;
 
@@ -127,19 +121,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
     const options = resolveTracingOptions(scope, id, props);
     const runtime = props.runtime ?? DEFAULT_RUNTIME;
     const userEntry = props.entry ? path.resolve(props.entry) : undefined;
-    const collectorSampling =
-      options.samplingMode === SamplingMode.COLLECTOR &&
-      options.collector.kind === TracingCollectorKind.LAMBDA_LAYER &&
-      !Token.isUnresolved(options.samplingRatio) &&
-      options.samplingRatio >= 0 &&
-      options.samplingRatio <= 1;
-
-    const collectorConfig =
-      options.collector.kind === TracingCollectorKind.LAMBDA_LAYER
-        ? renderCollectorConfig(options.exporter, {
-            samplingPercentage: collectorSampling ? options.samplingRatio * 100 : undefined,
-          })
-        : undefined;
+    const collectorConfig = renderFunctionCollectorConfig(options);
     const ours = tracingEnvironment(options, collectorConfig);
     const userEnvironment = props.environment ?? {};
     const overriddenEnvironment = Object.keys(ours).filter((k) => k in userEnvironment);
@@ -181,6 +163,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       bundling: tracedBundling(props.bundling, props.handler, userEntry!),
     });
     (this as unknown as Record<symbol, boolean>)[TRACED_CONSTRUCT] = true;
+    TraceEdges.of(this); // the app's trace map, written at synth
     this.tracingOptions = options;
     this.collectorConfig = collectorConfig;
     this.alwaysKeepRules = [...options.alwaysKeep];
@@ -201,20 +184,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
         }),
     });
 
-    if (collectorConfig) {
-      const collectorLayer = lambda.LayerVersion.fromLayerVersionArn(
-        this,
-        'CollectorLayer',
-        collectorLayerArn(this, options.collector, this.architecture),
-      );
-      this.addLayers(collectorLayer, collectorConfigLayer(this, collectorConfig));
-      for (const secret of collectorConfig.secrets) {
-        secret.grantRead(this);
-      }
-      if (options.exporter.kind === TracingExporterKind.XRAY && options.exporter.transactionSearch) {
-        setUpXrayExport(this, options.exporter.transactionSearch, options.logRetention);
-      }
-    }
+    attachCollector(this, options, collectorConfig);
 
     for (const warning of tracedFunctionWarnings(options, facts)) {
       Annotations.of(this).addWarningV2(warning.id, warning.message);
@@ -248,51 +218,6 @@ export class TracedFunction extends nodejs.NodejsFunction {
     const texts = [...new Set(applying.map((rule) => rule.text))];
     return texts.length > 0 ? texts.join(';') : undefined;
   }
-}
-
-/** The environment variables the runtime and the collector read. */
-function tracingEnvironment(
-  options: ResolvedTracingOptions,
-  collectorConfig: RenderedCollectorConfig | undefined,
-): Record<string, string> {
-  const env: Record<string, string> = { [ENV.SERVICE_NAME]: options.serviceName };
-  if (options.samplingMode === SamplingMode.COLLECTOR) {
-    // The function keeps every trace (still following an unsampled parent) and marks the spans
-    // of failed and always-kept traces with sampling.priority; its collector samples the rest.
-    env[ENV.SAMPLER] = SAMPLER_COLLECTOR_MODE;
-    env[ENV.SAMPLING_PRIORITY] = 'true';
-  } else {
-    env[ENV.SAMPLER] = SAMPLER;
-    env[ENV.SAMPLER_ARG] = Token.isUnresolved(options.samplingRatio)
-      ? Tokenization.stringifyNumber(options.samplingRatio)
-      : String(options.samplingRatio);
-  }
-  env[ENV.KEEP_ERRORS] = String(options.keepErrors);
-  env[ENV.FLUSH_TIMEOUT_MS] = String(options.flushTimeout.toMilliseconds());
-  if (options.logCorrelation === false) {
-    env[ENV.LOG_CORRELATION] = 'false';
-  }
-  if (options.exporter.kind === TracingExporterKind.XRAY) {
-    // X-Ray accepts only trace ids whose first 8 hex digits are the Unix time.
-    env[ENV.ID_FORMAT] = 'xray';
-  }
-  if (collectorConfig) {
-    env[ENV.OTLP_ENDPOINT] = `http://${COLLECTOR_OTLP_HTTP_ENDPOINT}`;
-    env[ENV.COLLECTOR_CONFIG_URI] = COLLECTOR_CONFIG_PATH;
-    Object.assign(env, collectorConfig.environment);
-  } else if (options.exporter.kind === TracingExporterKind.OTLP) {
-    env[ENV.OTLP_ENDPOINT] = options.exporter.endpoint ?? '';
-    const headers = Object.entries(options.exporter.headers)
-      .filter(([, h]) => h.kind === ExporterHeaderValueKind.PLAIN)
-      .map(([name, h]) => {
-        const value = h.value ?? '';
-        return `${name}=${Token.isUnresolved(value) ? value : encodeURIComponent(value)}`;
-      });
-    if (headers.length > 0) {
-      env[ENV.OTLP_HEADERS] = headers.join(',');
-    }
-  }
-  return env;
 }
 
 /** Props passed on to `NodejsFunction` unchanged. */

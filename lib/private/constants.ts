@@ -4,6 +4,12 @@ export const SETTINGS_ID = 'CdkServerlessTracingSettings';
 /** Marks the constructs that settings apply to, so `TracingSettings` need not import them. */
 export const TRACED_CONSTRUCT = Symbol.for('cdk-serverless-tracing.traced-construct');
 
+/** Marks a function that `TracingPolicy.optOut` left untraced (the value is the reason). */
+export const OPTED_OUT = Symbol.for('cdk-serverless-tracing.opted-out');
+
+/** Marks a `TracingPolicy` aspect, so constructs can tell a policy covers them without importing it. */
+export const POLICY_ASPECT = Symbol.for('cdk-serverless-tracing.tracing-policy');
+
 /** The prefix of every warning id of this library. */
 export const WARNING_PREFIX = 'cdk-serverless-tracing:';
 

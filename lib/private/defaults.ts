@@ -53,19 +53,22 @@ export function pickTracingOptions(props: TracingOptions): TracingOptions {
 /**
  * The one place options are merged, in one order: library defaults, then `TracingSettings`
  * from the root to the nearest scope, then the function's own props. The `alwaysKeep` rules add
- * up instead: the settings' rules, then the function's.
+ * up instead: the settings' rules, then the function's. A `TracingPolicy`'s options (`policy`)
+ * come right after the defaults: `TracingSettings` of a nearer scope override them.
  */
 export function resolveTracingOptions(
   scope: IConstruct,
   id: string,
   props: TracingOptions,
+  policy: TracingOptions = {},
 ): ResolvedTracingOptions {
+  const base = pickTracingOptions(policy);
   const settings = pickTracingOptions(TracingSettings.resolve(scope));
   const own = pickTracingOptions(props);
-  const merged = mergeDefined(mergeDefined(defaultTracingOptions(id), settings), own);
+  const merged = mergeDefined(mergeDefined(mergeDefined(defaultTracingOptions(id), base), settings), own);
   return {
     ...merged,
-    alwaysKeep: [...asList(settings.alwaysKeep), ...asList(own.alwaysKeep)],
+    alwaysKeep: [...asList(base.alwaysKeep), ...asList(settings.alwaysKeep), ...asList(own.alwaysKeep)],
   } as ResolvedTracingOptions;
 }
 
@@ -83,7 +86,7 @@ export const DEFAULT_BUNDLING = {
 } as const;
 
 /** The default runtime of a traced function. */
-export const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_22_X;
+export const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** The default log format of a traced function (structured logs carry the trace id). */
 export const DEFAULT_LOGGING_FORMAT = lambda.LoggingFormat.JSON;

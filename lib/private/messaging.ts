@@ -1,11 +1,24 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, Duration, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { TraceEdge, TraceEdges } from '../trace-map/trace-edges';
-import { TRACED_CONSTRUCT, WARNING_PREFIX } from './constants';
+import { OPTED_OUT, POLICY_ASPECT, TRACED_CONSTRUCT, WARNING_PREFIX } from './constants';
 import { DEFAULT_FUNCTION_TIMEOUT } from './defaults';
 import { TracingWarning } from './validate';
+
+/**
+ * Whether a `TracingPolicy` added to an enclosing scope will trace this function at synth: a
+ * Node.js `lambda.Function` that was not opted out (the policy must be added before the wiring).
+ */
+export function coveredByPolicy(construct: IConstruct): boolean {
+  if (!(construct instanceof lambda.Function)) return false;
+  if ((construct as unknown as Record<symbol, unknown>)[OPTED_OUT] !== undefined) return false;
+  if (construct.runtime.family !== lambda.RuntimeFamily.NODEJS) return false;
+  return construct.node.scopes.some((s) =>
+    Aspects.of(s).all.some((a) => (a as unknown as Record<symbol, unknown>)[POLICY_ASPECT] === true),
+  );
+}
 
 /** Whether a construct is traced by this library (a `TracedFunction`). */
 export function isTracedConstruct(construct: IConstruct): boolean {
@@ -102,6 +115,9 @@ export function consumerTracingErrors(
   untraced: UntracedOptOut | undefined,
 ): string[] {
   const traced = isTracedConstruct(consumer);
+  if (!traced && untraced === undefined && coveredByPolicy(consumer)) {
+    return []; // a TracingPolicy of an enclosing scope traces it at synth
+  }
   if (traced && untraced !== undefined) {
     return [`${what} ${consumer.node.path} is a TracedFunction: remove untraced`];
   }
@@ -128,7 +144,7 @@ export function producerEdge(
   target: IConstruct,
   kind: 'sqs-send' | 'sns-publish',
 ): TraceEdge {
-  return isTracedConstruct(producer)
+  return isTracedConstruct(producer) || coveredByPolicy(producer)
     ? {
         from: producer.node.path,
         to: target.node.path,

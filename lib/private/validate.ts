@@ -54,10 +54,23 @@ export function tracedFunctionErrors(options: ResolvedTracingOptions, facts: Fun
   }
   if (facts.runtime.family !== lambda.RuntimeFamily.NODEJS) {
     errors.push(
-      `runtime must be a Node.js runtime (got ${facts.runtime.name}); use e.g. lambda.Runtime.NODEJS_22_X`,
+      `runtime must be a Node.js runtime (got ${facts.runtime.name}); use e.g. lambda.Runtime.NODEJS_24_X`,
     );
   }
 
+  errors.push(...tracingOptionErrors(options, facts));
+  return errors;
+}
+
+/** What the validation of tracing options needs to know about the function. */
+export type OptionFacts = Pick<FunctionFacts, 'timeout' | 'samplingBudget'>;
+
+/**
+ * Every invalid tracing option (whoever applies them: `TracedFunction` or `TracingPolicy`), each
+ * message naming the option and the fix.
+ */
+export function tracingOptionErrors(options: ResolvedTracingOptions, facts: OptionFacts): string[] {
+  const errors: string[] = [];
   if (options.serviceName.trim() === '') {
     errors.push('serviceName must not be empty; leave it unset to use the construct id');
   }

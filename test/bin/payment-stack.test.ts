@@ -106,6 +106,7 @@ describe('example PaymentStack', () => {
       expect(edges.map((e) => `${e.from} -${e.kind}/${e.via}-> ${e.to}`).sort()).toEqual(
         [
           'Prod/Payments/Authorize -sns-publish/message-attributes-> Prod/Payments/Payments',
+          'Prod/Payments/Authorize -http/http-headers-> external:fraud-api',
           'Prod/Payments/AuditQueue -sqs-to-lambda/message-attributes-> Prod/Payments/Audit',
           'Prod/Payments/Payments -sns-to-sqs/raw-delivery-> Prod/Payments/Reconciliation',
           'Prod/Payments/Payments -sns-to-sqs/sns-envelope-> Prod/Payments/AuditQueue',

@@ -43,7 +43,7 @@ describe('TracedFunction defaults', () => {
 
   test('runs on Node.js 22 and the default architecture', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: Match.absent(),
     });
   });

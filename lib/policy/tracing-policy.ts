@@ -1,0 +1,206 @@
+import { Annotations, IAspect, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { IConstruct } from 'constructs';
+import { TracingLayer } from '../layer/tracing-layer';
+import { ENV, OPTED_OUT, POLICY_ASPECT, TRACED_CONSTRUCT, WARNING_PREFIX } from '../private/constants';
+import { resolveTracingOptions, ResolvedTracingOptions } from '../private/defaults';
+import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER } from '../private/layer-constants';
+import { isTracedConstruct } from '../private/messaging';
+import { alwaysKeepErrors, consumesQueue } from '../private/sampling-rules';
+import {
+  attachCollector,
+  renderFunctionCollectorConfig,
+  tracingEnvironment,
+} from '../private/tracing-wiring';
+import { tracingOptionErrors } from '../private/validate';
+import { AlwaysKeepKind } from '../settings/always-keep';
+import { TracingSettings, TracingSettingsProps } from '../settings/tracing-settings';
+import { TraceEdges } from '../trace-map/trace-edges';
+import { isCdkCustomResourceFunction } from './private/values';
+import { TracingRulesReport } from './tracing-rules-report';
+
+/** Props of a `TracingPolicy`: the tracing settings it applies, and what it leaves alone. */
+export interface TracingPolicyProps extends TracingSettingsProps {
+  /**
+   * Also trace the functions of CDK's own custom resources (`AwsCustomResource`, `Provider`,
+   * `BucketDeployment` and other singleton functions).
+   *
+   * @default false - they are CDK's plumbing: left alone
+   */
+  readonly traceCustomResources?: boolean;
+
+  /**
+   * Report the rules (`TRACING_RULES`) as errors and warnings on the constructs they find.
+   *
+   * @default true
+   */
+  readonly report?: boolean;
+}
+
+/**
+ * Traces every Node.js Lambda function in its scope, whoever built it, and reports what would
+ * break a trace or leak cost. Add it once, for the app (and once per `Stage`: the aspects of an
+ * app do not reach into its stages):
+ *
+ * ```ts
+ * Aspects.of(app).add(new TracingPolicy({ samplingRatio: 0.01 }), { priority: AspectPriority.MUTATING });
+ * ```
+ *
+ * Mutating: a `lambda.Function` with a Node.js runtime (a plain function with code from an asset,
+ * a `NodejsFunction`, one from a third-party construct) gets the tracing runtime as a layer (its
+ * handler points at the layer's shim, the original handler goes to `CDK_SERVERLESS_TRACING_HANDLER`),
+ * the collector layers, the tracing settings as environment variables, and a log group with
+ * retention when it has none. A `TracedFunction`, a function opted out with
+ * `TracingPolicy.optOut(fn, reason)` (the reason shows in the synth output), and CDK's own
+ * custom-resource functions are left alone. Applying it twice changes nothing.
+ *
+ * Reporting (`TracingRulesReport`, never mutating): every rule of `TRACING_RULES`, knowing which
+ * functions this policy traces.
+ *
+ * Options: the library defaults, then these props, then `TracingSettings` of nearer scopes.
+ */
+export class TracingPolicy implements IAspect {
+  /**
+   * Leave a function untraced by every `TracingPolicy`, for a reason that shows in the synth
+   * output. Call it before synthesis.
+   */
+  public static optOut(fn: lambda.IFunction, reason: string): void {
+    if (typeof reason !== 'string' || reason.trim() === '') {
+      throw new Error(`TracingPolicy.optOut(${fn.node.path}): give the reason the function stays untraced`);
+    }
+    (fn as unknown as Record<symbol, unknown>)[OPTED_OUT] = reason;
+  }
+
+  /** The reason a function was opted out, if it was. */
+  public static optedOut(fn: IConstruct): string | undefined {
+    return (fn as unknown as Record<symbol, string | undefined>)[OPTED_OUT];
+  }
+
+  private readonly report?: TracingRulesReport;
+  private mapRegistered = false;
+
+  constructor(private readonly props: TracingPolicyProps = {}) {
+    (this as unknown as Record<symbol, boolean>)[POLICY_ASPECT] = true;
+    if (props.report !== false) {
+      this.report = new TracingRulesReport({ isTraced: (fn) => this.tracesOrTraced(fn) });
+    }
+  }
+
+  public visit(node: IConstruct): void {
+    if (!this.mapRegistered) {
+      // The trace map is written at synth by the app's edge registry: make sure it exists.
+      TraceEdges.of(node);
+      this.mapRegistered = true;
+    }
+    if (node instanceof lambda.Function && this.applies(node)) {
+      this.trace(node);
+    } else if (node instanceof lambda.Function && TracingPolicy.optedOut(node) && !isTracedConstruct(node)) {
+      reportOptOut(node);
+    }
+    this.report?.visit(node);
+  }
+
+  /** Whether this policy traces the function when it visits it (or already did). */
+  public willTrace(fn: IConstruct): boolean {
+    return fn instanceof lambda.Function && this.applies(fn);
+  }
+
+  private tracesOrTraced(fn: IConstruct): boolean {
+    return isTracedConstruct(fn) || this.willTrace(fn);
+  }
+
+  private applies(fn: lambda.Function): boolean {
+    return (
+      !isTracedConstruct(fn) &&
+      TracingPolicy.optedOut(fn) === undefined &&
+      fn.runtime.family === lambda.RuntimeFamily.NODEJS &&
+      (this.props.traceCustomResources === true || !isCdkCustomResourceFunction(fn))
+    );
+  }
+
+  private trace(fn: lambda.Function): void {
+    const options = resolveTracingOptions(fn.node.scope!, fn.node.id, {}, this.props);
+    const cfn = fn.node.defaultChild as lambda.CfnFunction;
+    const errors = [
+      ...tracingOptionErrors(options, {
+        timeout: fn.timeout,
+        samplingBudget: TracingSettings.budget(fn),
+      }),
+      ...alwaysKeepErrors(options.alwaysKeep),
+    ];
+    if (errors.length > 0) {
+      Annotations.of(fn).addError(
+        `TracingPolicy cannot trace ${fn.node.path}:\n  - ${errors.join('\n  - ')}`,
+      );
+      return;
+    }
+    const handler = cfn.handler;
+    if (handler === undefined || Token.isUnresolved(handler)) {
+      Annotations.of(fn).addWarningV2(
+        `${WARNING_PREFIX}policyHandlerUnknown`,
+        `TracingPolicy cannot trace ${fn.node.path}: its handler is not known at synth`,
+      );
+      return;
+    }
+    (fn as unknown as Record<symbol, boolean>)[TRACED_CONSTRUCT] = true;
+
+    const collectorConfig = renderFunctionCollectorConfig(options);
+    const existing = environmentNames(fn);
+    const ours: Record<string, string> = {
+      ...tracingEnvironment(options, collectorConfig),
+      [ORIGINAL_HANDLER_ENV]: handler,
+    };
+    const alwaysKeep = alwaysKeepText(fn, options);
+    if (alwaysKeep) ours[ENV.ALWAYS_KEEP] = alwaysKeep;
+    for (const [name, value] of Object.entries(ours)) {
+      // The function's own value wins (it was set on purpose), except for the original handler.
+      if (name === ORIGINAL_HANDLER_ENV || !existing.has(name)) {
+        fn.addEnvironment(name, value);
+      }
+    }
+    cfn.handler = SHIM_HANDLER;
+    fn.addLayers(TracingLayer.of(fn));
+    attachCollector(fn, options, collectorConfig);
+    giveLogGroup(fn, cfn, options);
+  }
+}
+
+/**
+ * The names of the environment variables a function was given (the L2 keeps them in a private
+ * map until synthesis; its shape is read defensively).
+ */
+function environmentNames(fn: lambda.Function): Set<string> {
+  const env = (fn as unknown as { environment?: { keys?: () => Iterable<string> } }).environment;
+  if (env && typeof env.keys === 'function') return new Set(env.keys());
+  return new Set(Object.keys(env ?? {}));
+}
+
+/** `TRACING_ALWAYS_KEEP` for a function the policy traces: route rules, and its queues' rules. */
+function alwaysKeepText(fn: lambda.Function, options: ResolvedTracingOptions): string | undefined {
+  const texts = options.alwaysKeep
+    .filter((rule) => !rule.problem && (rule.kind !== AlwaysKeepKind.QUEUE || consumesQueue(fn, rule.value)))
+    .map((rule) => rule.text);
+  return texts.length > 0 ? [...new Set(texts)].join(';') : undefined;
+}
+
+/**
+ * A log group with the policy's retention, and JSON logs (so log lines can carry the trace ids),
+ * for a function that writes to the group Lambda creates itself (no retention). A function that
+ * has a log group, the legacy `logRetention`, or a log format of its own keeps them.
+ */
+function giveLogGroup(fn: lambda.Function, cfn: lambda.CfnFunction, options: ResolvedTracingOptions): void {
+  const config = (cfn.loggingConfig ?? {}) as lambda.CfnFunction.LoggingConfigProperty;
+  if (Token.isUnresolved(config)) return;
+  const hasGroup = config.logGroup !== undefined || fn.node.tryFindChild('LogRetention') !== undefined;
+  const logGroupName = hasGroup
+    ? config.logGroup
+    : new logs.LogGroup(fn, 'TracingLogGroup', { retention: options.logRetention }).logGroupName;
+  cfn.loggingConfig = { ...config, logGroup: logGroupName, logFormat: config.logFormat ?? 'JSON' };
+}
+
+function reportOptOut(fn: lambda.Function): void {
+  Annotations.of(fn).addInfo(
+    `cdk-serverless-tracing: ${fn.node.path} is not traced (TracingPolicy.optOut: ${TracingPolicy.optedOut(fn)})`,
+  );
+}

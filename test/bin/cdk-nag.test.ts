@@ -1,0 +1,70 @@
+import { mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { paymentApp } from '../../bin/example/payment-app';
+
+function newApp(): App {
+  return new App({
+    outdir: mkdtempSync(join(tmpdir(), 'cdk-nag-')),
+    context: { 'aws:cdk:bundling-stacks': [] },
+  });
+}
+
+interface Report {
+  pluginReports: {
+    pluginName: string;
+    conclusion: string;
+    violations: { ruleName: string }[];
+    suppressedViolations?: { ruleName: string }[];
+  }[];
+}
+
+function report(app: App): Report {
+  return JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) as Report;
+}
+
+describe("cdk-nag's AwsSolutions checks", () => {
+  test('the example app passes: every finding is fixed or acknowledged with a reason in code', () => {
+    const app = newApp();
+    paymentApp(app); // registers AwsSolutionsChecks on the app
+    expect(() => app.synth()).not.toThrow();
+    const nag = report(app).pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
+    expect(nag.conclusion).toBe('success');
+    expect(nag.violations).toEqual([]);
+    // Exactly these are acknowledged (the reasons are next to each acknowledgement in code).
+    expect([...new Set((nag.suppressedViolations ?? []).map((v) => v.ruleName))].sort()).toEqual([
+      'AwsSolutions-APIG4',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:aws/spans:*]',
+    ]);
+  });
+
+  test('the checks do run: an API without access logs or authorization fails the synth', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Bare');
+    new apigwv2.HttpApi(stack, 'Api').addRoutes({
+      path: '/x',
+      integration: new (class extends apigwv2.HttpRouteIntegration {
+        bind() {
+          return {
+            type: apigwv2.HttpIntegrationType.HTTP_PROXY,
+            uri: 'https://example.com',
+            payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_1_0,
+          };
+        }
+      })('Proxy'),
+    });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-APIG1[\s\S]*AwsSolutions-APIG4/);
+    const nag = report(app).pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
+    expect(nag.conclusion).toBe('failure');
+    expect(nag.violations.map((v) => v.ruleName).sort()).toEqual([
+      'AwsSolutions-APIG1',
+      'AwsSolutions-APIG4',
+    ]);
+  });
+});
