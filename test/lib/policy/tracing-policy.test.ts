@@ -156,6 +156,11 @@ describe('TracingPolicy leaves alone', () => {
       'cdk-serverless-tracing: Legacy/Vendor is not traced (TracingPolicy.optOut: vendor code, traced by its own agent)',
     );
     expect(() => TracingPolicy.optOut(optedOut, ' ')).toThrow(/give the reason/);
+    // The Python function is reported, not changed.
+    const pythonWarnings = Annotations.fromStack(stack).findWarning('/Legacy/Python', Match.anyValue());
+    expect(pythonWarnings.map((w) => String(w.entry.data))).toContainEqual(
+      expect.stringContaining('[CST-NonNodeRuntime]'),
+    );
   });
 
   test('applying it twice changes nothing', () => {
