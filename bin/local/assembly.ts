@@ -1,0 +1,273 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { TRACE_MAP_FILE, type TraceMap, type TraceMapNode } from '../../lib';
+import { ACCOUNT, REGION } from './lambda-events';
+import type { LambdaBundle } from './lambda-process';
+import type { QueueSubscription } from './local-aws';
+
+/** A function of the flow, ready to run locally. */
+export interface LocalFunction {
+  /** The construct path (`Dev/Payments/Authorize`). */
+  readonly id: string;
+  readonly label: string;
+  readonly bundle: LambdaBundle;
+}
+
+/** A queue or a topic of the flow, with the name and ARN it has locally. */
+export interface LocalResource {
+  readonly id: string;
+  readonly label: string;
+  readonly name: string;
+  readonly arn: string;
+}
+
+/**
+ * One stage of an app as the local run needs it, read from the cloud assembly: the trace map
+ * (`trace-map.json`, what the library wrote at synth) gives the hops, the templates give each
+ * function's bundle and configuration.
+ */
+export interface LocalFlow {
+  readonly stage: string;
+  /** API routes and the function behind each (`api-to-lambda` edges). */
+  readonly routes: { readonly route: string; readonly fn: LocalFunction }[];
+  readonly topics: LocalResource[];
+  readonly queues: LocalResource[];
+  /** SNS → SQS subscriptions (`sns-to-sqs` edges: `raw-delivery` or `sns-envelope`). */
+  readonly subscriptions: (QueueSubscription & {
+    readonly topic: LocalResource;
+    readonly queue: LocalResource;
+  })[];
+  /** SQS event sources (`sqs-to-lambda` edges), with the batch size of their event source mapping. */
+  readonly consumers: {
+    readonly queue: LocalResource;
+    readonly fn: LocalFunction;
+    readonly batchSize: number;
+  }[];
+  /** Outside services the functions call (`http` edges to declared services). */
+  readonly outsideServices: { readonly name: string; readonly url?: string }[];
+  /** Environment variables whose deploy-time value has no local equivalent (left out). */
+  readonly unresolved: string[];
+}
+
+/** How the flow's resources are reached locally. */
+export interface LocalEndpoints {
+  /** The URL of a queue on the local endpoint. */
+  readonly queueUrl: (name: string) => string;
+  /** The local stand-in's URL for a declared outside service's URL, if there is one. */
+  readonly outsideUrl?: (service: string, url: string) => string | undefined;
+}
+
+type Json = Record<string, unknown>;
+
+interface FunctionResource {
+  readonly Properties: {
+    readonly Code?: { readonly S3Key?: string };
+    readonly Handler?: string;
+    readonly Timeout?: number;
+    readonly MemorySize?: number;
+    readonly LoggingConfig?: { readonly LogFormat?: string };
+    readonly Environment?: { readonly Variables?: Record<string, unknown> };
+  };
+}
+
+/** Reads the flow of `stage` (the first segment of the construct paths) from a cloud assembly. */
+export function readFlow(assemblyDir: string, stage: string, endpoints: LocalEndpoints): LocalFlow {
+  const mapFile = join(assemblyDir, TRACE_MAP_FILE);
+  if (!existsSync(mapFile)) {
+    throw new Error(
+      `no ${TRACE_MAP_FILE} in ${assemblyDir}: synthesize an app that uses cdk-serverless-tracing`,
+    );
+  }
+  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as TraceMap;
+  const nodes = new Map(map.nodes.map((n) => [n.id, n]));
+  const inStage = (id: string): boolean => id.startsWith(`${stage}/`);
+  if (!map.nodes.some((n) => inStage(n.id))) {
+    const stages = [...new Set(map.nodes.filter((n) => n.stack).map((n) => n.id.split('/')[0]))];
+    throw new Error(`no stage '${stage}' in the trace map (stages: ${stages.join(', ')})`);
+  }
+  const edges = map.edges.filter((e) => inStage(e.from) || inStage(e.to));
+  const templates = new Templates(assemblyDir);
+
+  const resource = (node: TraceMapNode): LocalResource => {
+    const name = node.label.replace(/[^A-Za-z0-9_-]/g, '-');
+    const service = node.type === 'topic' ? 'sns' : 'sqs';
+    return { id: node.id, label: node.label, name, arn: `arn:aws:${service}:${REGION}:${ACCOUNT}:${name}` };
+  };
+  const topics = map.nodes.filter((n) => inStage(n.id) && n.type === 'topic').map(resource);
+  const queues = map.nodes.filter((n) => inStage(n.id) && n.type === 'queue').map(resource);
+  const byId = new Map([...topics, ...queues].map((r) => [r.id, r]));
+
+  const outsideServices = edges
+    .filter((e) => e.kind === 'http')
+    .map((e) => nodes.get(e.to)!)
+    .map((n) => ({ name: n.label, url: n.url }));
+
+  // A deploy-time reference in a function's environment, by the stack and logical id it names.
+  const byLogicalId = new Map(
+    [...byId.values()].map((r) => {
+      const node = nodes.get(r.id)!;
+      return [`${node.stack?.path}/${node.logicalId}`, r];
+    }),
+  );
+  const unresolved: string[] = [];
+  const functions = new Map<string, LocalFunction>();
+  const fn = (id: string): LocalFunction => {
+    const node = nodes.get(id)!;
+    const made = functions.get(id) ?? {
+      id,
+      label: node.label,
+      bundle: templates.bundle(node, (name, value) => {
+        const local =
+          typeof value === 'string'
+            ? standIn(value, outsideServices, endpoints)
+            : reference(value, (logicalId) => byLogicalId.get(`${node.stack?.path}/${logicalId}`), endpoints);
+        if (local === undefined) unresolved.push(`${node.label}: ${name}`);
+        return local;
+      }),
+    };
+    functions.set(id, made);
+    return made;
+  };
+
+  return {
+    stage,
+    routes: edges
+      .filter((e) => e.kind === 'api-to-lambda')
+      .map((e) => ({ route: e.route ?? '$default', fn: fn(e.to) })),
+    topics,
+    queues,
+    subscriptions: edges
+      .filter((e) => e.kind === 'sns-to-sqs' && byId.has(e.from) && byId.has(e.to))
+      .map((e) => {
+        const topic = byId.get(e.from)!;
+        const queue = byId.get(e.to)!;
+        return {
+          topic,
+          queue,
+          topicArn: topic.arn,
+          queueArn: queue.arn,
+          rawMessageDelivery: e.via === 'raw-delivery',
+        };
+      }),
+    consumers: edges
+      .filter((e) => e.kind === 'sqs-to-lambda' && byId.has(e.from))
+      .map((e) => ({
+        queue: byId.get(e.from)!,
+        fn: fn(e.to),
+        batchSize: templates.batchSize(nodes.get(e.from)!, nodes.get(e.to)!),
+      })),
+    outsideServices,
+    unresolved,
+  };
+}
+
+/** A string value, with a declared outside service's URL replaced by its local stand-in's. */
+function standIn(
+  value: string,
+  outside: readonly { name: string; url?: string }[],
+  endpoints: LocalEndpoints,
+): string {
+  for (const { name, url } of outside) {
+    const local = url && value.startsWith(url) ? endpoints.outsideUrl?.(name, url) : undefined;
+    if (local) return local + value.slice(url!.length);
+  }
+  return value;
+}
+
+/**
+ * The local value of a deploy-time reference to a queue or topic of the stack: `Ref` (a queue's
+ * URL, a topic's ARN), `Fn::GetAtt` `Arn`, `QueueUrl`, `QueueName`, `TopicName`; anything else
+ * has none.
+ */
+function reference(
+  value: unknown,
+  resource: (logicalId: string) => LocalResource | undefined,
+  endpoints: LocalEndpoints,
+): string | undefined {
+  const json = (value ?? {}) as Json;
+  const getAtt = json['Fn::GetAtt'];
+  const [logicalId, attribute] = Array.isArray(getAtt) ? (getAtt as string[]) : [String(json.Ref), 'Ref'];
+  const local = resource(logicalId);
+  if (!local) return undefined;
+  const topic = local.arn.startsWith('arn:aws:sns:');
+  if (attribute === 'Arn' || (attribute === 'Ref' && topic)) return local.arn;
+  if (attribute === 'QueueUrl' || attribute === 'Ref') return endpoints.queueUrl(local.name);
+  if (attribute === 'QueueName' || attribute === 'TopicName') return local.name;
+  return undefined;
+}
+
+/** The templates and asset manifests of a cloud assembly. */
+class Templates {
+  private readonly cache = new Map<string, Json>();
+
+  constructor(private readonly assemblyDir: string) {}
+
+  bundle(node: TraceMapNode, env: (name: string, value: unknown) => string | undefined): LambdaBundle {
+    const { Properties: props } = this.resource(node) as unknown as FunctionResource;
+    const environment: Record<string, string> = {};
+    for (const [name, value] of Object.entries(props.Environment?.Variables ?? {})) {
+      const local = env(name, value);
+      if (local !== undefined) environment[name] = local;
+    }
+    return {
+      functionName: `${node.stack?.stackName ?? 'local'}-${node.label}`,
+      codeDir: this.assetDir(node, props.Code?.S3Key),
+      handler: props.Handler ?? 'index.handler',
+      environment,
+      timeoutSeconds: props.Timeout ?? 3,
+      memorySize: props.MemorySize ?? 128,
+      logFormat: props.LoggingConfig?.LogFormat ?? 'Text',
+    };
+  }
+
+  /** The batch size of the event source mapping from a queue to a function (Lambda's default 10). */
+  batchSize(queue: TraceMapNode, fn: TraceMapNode): number {
+    const resources = this.template(queue).Resources as Record<string, { Type: string; Properties: Json }>;
+    const mapping = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        (r.Properties.FunctionName as Json | undefined)?.Ref === fn.logicalId &&
+        ((r.Properties.EventSourceArn as Json | undefined)?.['Fn::GetAtt'] as string[] | undefined)?.[0] ===
+          queue.logicalId,
+    );
+    return (mapping?.Properties.BatchSize as number | undefined) ?? 10;
+  }
+
+  private template(node: TraceMapNode): Json {
+    const file = node.stack?.templateFile;
+    if (!file) throw new Error(`${node.id} has no template in the assembly`);
+    if (!this.cache.has(file)) {
+      this.cache.set(file, JSON.parse(readFileSync(join(this.assemblyDir, file), 'utf8')) as Json);
+    }
+    return this.cache.get(file)!;
+  }
+
+  private resource(node: TraceMapNode): Json {
+    const resource = (this.template(node).Resources as Record<string, Json>)[node.logicalId ?? ''];
+    if (!resource)
+      throw new Error(`${node.id}: no resource ${node.logicalId} in ${node.stack?.templateFile}`);
+    return resource;
+  }
+
+  /** The asset directory of a function's code: the file asset whose object key is the template's S3 key. */
+  private assetDir(node: TraceMapNode, s3Key: string | undefined): string {
+    const manifestFile = join(
+      this.assemblyDir,
+      node.stack!.templateFile.replace(/\.template\.json$/, '.assets.json'),
+    );
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+      files?: Record<
+        string,
+        { source: { path?: string }; destinations: Record<string, { objectKey: string }> }
+      >;
+    };
+    for (const asset of Object.values(manifest.files ?? {})) {
+      if (asset.source.path && Object.values(asset.destinations).some((d) => d.objectKey === s3Key)) {
+        return join(dirname(manifestFile), asset.source.path);
+      }
+    }
+    throw new Error(
+      `${node.id}: the code asset ${s3Key} is not in ${manifestFile} (an inline or image function?)`,
+    );
+  }
+}

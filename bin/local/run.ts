@@ -1,0 +1,53 @@
+import { runLocal } from './local-run';
+import { report } from './report';
+
+const USAGE = `npm start -- [--stage Dev|Prod] [--fail]
+
+Synthesizes the example app and runs its payment flow on this machine: POST /payments to
+authorize (its fetch to a local stand-in for the fraud API, its SNS publish to a local endpoint),
+then the two queues' batches to reconcile and audit. Prints the trace as a tree and writes the
+waterfall to local-run/trace.html.
+
+  --stage Dev   every trace kept (the default)
+  --stage Prod  1% of new traces kept, and every failed one (keep errors)
+  --fail        a second payment fails: the fraud API answers 503, so authorize answers 502`;
+
+/** `npm start`: parses the arguments, runs, prints; the exit code says whether the flow ran. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let stage = 'Dev';
+  let fail = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--fail') {
+      fail = true;
+    } else if (arg === '--stage' || arg.startsWith('--stage=')) {
+      stage = arg.includes('=') ? arg.slice('--stage='.length) : (argv[++i] ?? '');
+    } else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      return 0;
+    } else {
+      console.error(`unknown argument '${arg}'\n\n${USAGE}`);
+      return 2;
+    }
+  }
+  try {
+    const result = await runLocal({ stage, fail, progress: (line) => console.error(`· ${line}`) });
+    console.log(report(result, stage));
+    if (result.problems.length > 0) {
+      console.error(
+        `\nThe flow did not run as it should:\n${result.problems.map((p) => `  - ${p}`).join('\n')}`,
+      );
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    console.error(`\nThe local run failed: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,395 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PNG } from 'pngjs';
+import { invokeBundle } from '../../bin/local/lambda-process';
+import { sqsEvent, sqsRecord } from '../../bin/local/lambda-events';
+import { LocalAws } from '../../bin/local/local-aws';
+import { StaticServer } from '../../bin/local/local-server';
+import { OtlpReceiver, SPAN_KIND, STATUS, isSampled, type ReceivedSpan } from '../../bin/local/otlp-receiver';
+import { runLocal, synthExample, type LocalRunResult } from '../../bin/local/local-run';
+import { WATERFALL, type WaterfallLayout } from '../../bin/local/waterfall';
+import { PARENT_SPAN_ID, TRACE_ID, traceparent } from '../helpers/events';
+
+// `npm start` in-process: the example synthesized once, then its flow run locally (each
+// invocation its bundle in a fresh Node.js process) against the local stand-ins.
+
+const work = mkdtempSync(join(tmpdir(), 'local-run-'));
+let assemblyDir: string;
+let dev: LocalRunResult;
+
+beforeAll(() => {
+  assemblyDir = synthExample(join(work, 'cdk.out'));
+}, 180_000);
+
+beforeAll(async () => {
+  dev = await runLocal({ stage: 'Dev', assemblyDir, outDir: join(work, 'dev') });
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const byName = (spans: readonly ReceivedSpan[], name: string, batch = false): ReceivedSpan => {
+  const found = spans.filter(
+    (s) => s.name === name && (s.attributes['messaging.batch.message_count'] !== undefined) === batch,
+  );
+  if (found.length !== 1) throw new Error(`expected one span ${name}, got ${found.length}`);
+  return found[0];
+};
+
+test('the flow comes from the trace map and the templates: bundles, environment, subscriptions', () => {
+  const { flow } = dev;
+  const authorize = flow.routes.find((r) => r.route === 'POST /payments')!.fn;
+  expect(readdirSync(authorize.bundle.codeDir)).toEqual(['index.js']);
+  expect(authorize.bundle.environment).toMatchObject({
+    OTEL_SERVICE_NAME: 'payments-authorize',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '1',
+    TRACING_KEEP_ERRORS: 'true',
+    // The topic's Ref, resolved to the topic's local ARN; the declared fraud API, to its stand-in.
+    PAYMENTS_TOPIC_ARN: flow.topics[0].arn,
+    FRAUD_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1\/score$/),
+  });
+  expect(authorize.bundle).toMatchObject({ timeoutSeconds: 10, logFormat: 'JSON' });
+  expect(flow.subscriptions.map((s) => [s.topic.label, s.queue.label, s.rawMessageDelivery]).sort()).toEqual([
+    ['Payments', 'AuditQueue', false],
+    ['Payments', 'Reconciliation', true],
+  ]);
+  expect(flow.consumers.map((c) => [c.queue.label, c.fn.label, c.batchSize]).sort()).toEqual([
+    ['AuditQueue', 'Audit', 10],
+    ['Reconciliation', 'Reconcile', 10],
+  ]);
+  expect(flow.unresolved).toEqual([]);
+});
+
+test('Dev: one trace from POST /payments through the fraud API call and SNS to both consumers', () => {
+  expect(dev.problems).toEqual([]);
+  const [payment] = dev.payments;
+  expect(payment).toMatchObject({ statusCode: 201, sampled: true });
+  const { spans } = dev;
+
+  const server = byName(spans, 'POST /payments');
+  const client = byName(spans, 'POST');
+  const publish = byName(spans, 'publish Payments');
+  const reconcile = byName(spans, 'process Reconciliation');
+  const audit = byName(spans, 'process AuditQueue');
+  const traceId = server.traceId;
+  expect(traceId).toBe(payment.traceId);
+  // The client sent no traceparent: the trace starts in authorize.
+  expect(server).toMatchObject({ kind: SPAN_KIND.SERVER, parentSpanId: undefined });
+  expect(server.attributes).toMatchObject({ 'faas.coldstart': true, 'http.response.status_code': 201 });
+  expect(client).toMatchObject({ kind: SPAN_KIND.CLIENT, traceId, parentSpanId: server.spanId });
+  expect(payment.traceparent).toBe(`00-${traceId}-${client.spanId}-01`);
+  expect(publish).toMatchObject({ kind: SPAN_KIND.PRODUCER, traceId, parentSpanId: server.spanId });
+  // Each record's span is a child of the publish, in the same trace, in the consumer's process.
+  expect(reconcile).toMatchObject({ kind: SPAN_KIND.CONSUMER, traceId, parentSpanId: publish.spanId });
+  expect(audit).toMatchObject({ kind: SPAN_KIND.CONSUMER, traceId, parentSpanId: publish.spanId });
+  expect(reconcile.resource['service.name']).toBe('payments-reconcile');
+  expect(reconcile.attributes['serverless_tracing.context_source']).toBe('message-attributes');
+  expect(audit.resource['service.name']).toBe('payments-audit');
+  expect(audit.attributes['serverless_tracing.context_source']).toBe('sns-envelope');
+
+  // The batch spans: CONSUMER, no parent, a link to the publish (a trace of their own each).
+  for (const name of ['process Reconciliation', 'process AuditQueue']) {
+    const batch = byName(spans, name, true);
+    expect(batch).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: undefined });
+    expect(batch.attributes['messaging.batch.message_count']).toBe(1);
+    expect(batch.links).toEqual([expect.objectContaining({ traceId, spanId: publish.spanId })]);
+  }
+  expect(spans).toHaveLength(7);
+  // One trace: the five spans of the request, and the two batches linked to it.
+  expect(dev.groups).toHaveLength(1);
+  expect(dev.groups[0].traceId).toBe(traceId);
+  expect(dev.groups[0].linked.map((n) => n.span.name).sort()).toEqual([
+    'process AuditQueue',
+    'process Reconciliation',
+  ]);
+  expect(spans.filter((s) => s.traceId === traceId)).toHaveLength(5);
+});
+
+test('Dev: the printed tree, one line per span indented under its parent, links shown', () => {
+  const traceId = dev.payments[0].traceId!;
+  const lines = dev.tree.split('\n').map((line) => line.replace(/\s+\d+(\.\d+)? (ms|s)\s+/, ' <d> '));
+  const short = `…${traceId.slice(-8)}`;
+  expect(lines[0]).toBe(`trace ${traceId}  (payment 1: 201)`);
+  expect(lines.slice(1, 4)).toEqual([
+    expect.stringMatching(/^POST \/payments <d> \[payments-authorize\] {2}server$/),
+    expect.stringMatching(/^├─ POST <d> \[payments-authorize\] {2}client$/),
+    expect.stringMatching(/^└─ publish Payments <d> \[payments-authorize\] {2}producer$/),
+  ]);
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^ {3}[├└]─ process Reconciliation <d> \[payments-reconcile\] {2}consumer$/),
+  );
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^ {3}[├└]─ process AuditQueue <d> \[payments-audit\] {2}consumer$/),
+  );
+  expect(lines).toContain('linked to this trace from 2 other traces:');
+  expect(lines).toContainEqual(
+    expect.stringMatching(
+      /^process Reconciliation <d> \[payments-reconcile\] {2}consumer, batch of 1, trace …[0-9a-f]{8}$/,
+    ),
+  );
+  expect(lines.filter((l) => l === `   ↳ link to publish Payments (${short})`)).toHaveLength(2);
+});
+
+test('Prod --fail: the failed payment is exported though unsampled (keep errors), the successful one is not', async () => {
+  // Prod keeps 1% of new traces: run again in the rare case that the ratio picked one.
+  let prod!: LocalRunResult;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    prod = await runLocal({ stage: 'Prod', fail: true, assemblyDir, outDir: join(work, 'prod') });
+    const failedTrace = prod.payments[1].traceId;
+    if (prod.payments.every((p) => p.sampled === false) && prod.spans.every((s) => s.traceId === failedTrace))
+      break;
+  }
+  expect(prod.problems).toEqual([]);
+  expect(prod.samplingRatio).toBe('0.01');
+  const [good, failed] = prod.payments;
+  expect(good).toMatchObject({ statusCode: 201, sampled: false });
+  expect(failed).toMatchObject({
+    statusCode: 502,
+    sampled: false,
+    body: '{"message":"fraud API answered 503"}',
+  });
+  // The good payment was published and consumed all the same; none of its spans were exported.
+  expect(prod.consumers.map((c) => c.records)).toEqual([1, 1]);
+  expect(prod.spans.filter((s) => s.traceId === good.traceId)).toEqual([]);
+
+  expect(prod.spans.map((s) => s.name).sort()).toEqual(['POST', 'POST /payments']);
+  for (const span of prod.spans) {
+    expect(span).toMatchObject({ traceId: failed.traceId, status: { code: STATUS.ERROR } });
+    expect(isSampled(span)).toBe(false);
+  }
+  // The fraud API was told "not sampled" too.
+  expect(failed.traceparent).toMatch(new RegExp(`^00-${failed.traceId}-[0-9a-f]{16}-00$`));
+  expect(prod.tree).toContain(`trace ${failed.traceId}  (payment 2: 502)`);
+  expect(prod.tree).toMatch(/^POST \/payments .* server, unsampled, ✗ error \(HTTP 502\)$/m);
+  expect(prod.tree).toMatch(/^└─ POST .* client, unsampled, ✗ error \(HTTP 503\)$/m);
+});
+
+test('the local endpoint delivers a publish to each subscribed queue as AWS does: raw, or the SNS envelope', async () => {
+  const aws = new LocalAws();
+  await aws.start();
+  try {
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:Payments';
+    const raw = 'arn:aws:sqs:eu-west-1:123456789012:Raw';
+    const envelope = 'arn:aws:sqs:eu-west-1:123456789012:Envelope';
+    aws.subscribe(
+      { topicArn, queueArn: raw, rawMessageDelivery: true },
+      { topicArn, queueArn: envelope, rawMessageDelivery: false },
+    );
+    const sns = new SNSClient({
+      region: 'eu-west-1',
+      endpoint: aws.endpoint,
+      credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+    });
+    const { MessageId } = await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: '{"amount":1}',
+        MessageAttributes: {
+          traceparent: { DataType: 'String', StringValue: traceparent(TRACE_ID, PARENT_SPAN_ID) },
+        },
+      }),
+    );
+    sns.destroy();
+    const [rawRecord] = aws.receive(raw)!.Records;
+    expect(rawRecord).toMatchObject({
+      body: '{"amount":1}',
+      eventSource: 'aws:sqs',
+      eventSourceARN: raw,
+      messageAttributes: {
+        traceparent: { dataType: 'String', stringValue: traceparent(TRACE_ID, PARENT_SPAN_ID) },
+      },
+    });
+    const [envelopeRecord] = aws.receive(envelope)!.Records;
+    expect(envelopeRecord).toMatchObject({ eventSourceARN: envelope, messageAttributes: {} });
+    expect(JSON.parse(envelopeRecord.body)).toMatchObject({
+      Type: 'Notification',
+      MessageId,
+      TopicArn: topicArn,
+      Message: '{"amount":1}',
+      MessageAttributes: { traceparent: { Type: 'String', Value: traceparent(TRACE_ID, PARENT_SPAN_ID) } },
+    });
+    // Received once: the queues are empty now.
+    expect([aws.receive(raw), aws.receive(envelope)]).toEqual([undefined, undefined]);
+  } finally {
+    await aws.stop();
+  }
+});
+
+test('a record that is not a payment fails alone; the others are reconciled', async () => {
+  const receiver = new OtlpReceiver();
+  await receiver.start();
+  try {
+    const consumer = dev.flow.consumers.find((c) => c.fn.label === 'Reconcile')!;
+    const context = {
+      traceparent: { DataType: 'String', StringValue: traceparent(TRACE_ID, PARENT_SPAN_ID) },
+    };
+    const payment = {
+      paymentId: 'p-1',
+      amount: 1250,
+      currency: 'EUR',
+      score: 0.1,
+      authorizedAt: '2026-11-21T05:32:16Z',
+    };
+    const good = sqsRecord(
+      { body: JSON.stringify(payment), attributes: context },
+      { queueArn: consumer.queue.arn },
+    );
+    const bad = sqsRecord(
+      { body: '{"not":"a payment"}', attributes: context },
+      { queueArn: consumer.queue.arn },
+    );
+    const outcome = await invokeBundle(consumer.fn.bundle, sqsEvent([good, bad]), {
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    });
+    expect(outcome.result).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
+    await receiver.idle(100);
+    const failed = receiver.spans.find((s) => s.attributes['messaging.message.id'] === bad.messageId)!;
+    expect(failed).toMatchObject({
+      traceId: TRACE_ID,
+      parentSpanId: PARENT_SPAN_ID,
+      status: { code: STATUS.ERROR },
+    });
+    // The function's JSON log line carries the trace of the record it was written in.
+    const lines = outcome.logs
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => String(l.message).includes('reconciled'))).toMatchObject({
+      trace_id: TRACE_ID,
+      level: 'INFO',
+    });
+  } finally {
+    await receiver.stop();
+  }
+});
+
+// ---- The waterfall page, rendered by headless Chromium -------------------------------------
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** A screenshot of a page served from 127.0.0.1, at the given size. */
+async function screenshot(html: string, width: number, height: number): Promise<PNG> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `headless Chromium is needed at ${CHROMIUM} (Debian: apt-get install chromium), or set CHROMIUM`,
+    );
+  }
+  const server = new StaticServer((req, _body, res) => {
+    if (req.url === '/trace.html')
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+    else res.writeHead(404).end();
+  });
+  await server.start();
+  const dir = mkdtempSync(join(tmpdir(), 'chromium-'));
+  const png = join(dir, 'trace.png');
+  try {
+    const args = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--force-device-scale-factor=1',
+      '--hide-scrollbars',
+      `--user-data-dir=${join(dir, 'profile')}`,
+      `--window-size=${width},${height}`,
+      `--screenshot=${png}`,
+      `${server.endpoint}/trace.html`,
+    ];
+    let stderr = '';
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const timer = setTimeout(() => child.kill(), 60_000);
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    if (code !== 0 || !existsSync(png)) throw new Error(`chromium exited with ${code}: ${stderr}`);
+    return PNG.sync.read(readFileSync(png));
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function hex(color: string): [number, number, number] {
+  return [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16)) as [number, number, number];
+}
+
+/** The problems of the bars in a screenshot: a bar colour missing at its centre, or drawn where the background should be. */
+function missingBars(png: PNG, layout: WaterfallLayout): string[] {
+  const at = (x: number, y: number): [number, number, number] => {
+    const i = (png.width * y + x) * 4;
+    return [png.data[i], png.data[i + 1], png.data[i + 2]];
+  };
+  const near = (a: number[], b: number[]): boolean => a.every((v, i) => Math.abs(v - b[i]) <= 8);
+  const background = hex(WATERFALL.background);
+  const problems: string[] = [];
+  for (const bar of layout.bars) {
+    const cx = Math.floor(bar.x + bar.width / 2);
+    const cy = Math.floor(bar.y + bar.height / 2);
+    if (!near(at(cx, cy), hex(bar.color))) {
+      problems.push(
+        `span ${bar.spanId}: rgb(${at(cx, cy)}) at its bar's centre (${cx},${cy}), not ${bar.color}`,
+      );
+    }
+    // Also the bar's own ends, one pixel in.
+    for (const x of [bar.x + 1, bar.x + bar.width - 2]) {
+      if (!near(at(x, cy), hex(bar.color)))
+        problems.push(`span ${bar.spanId}: its bar does not reach x=${x}`);
+    }
+    const around: [number, number][] = [
+      [cx, bar.y - 3],
+      [cx, bar.y + bar.height + 2],
+      [bar.x - 3, cy],
+      [bar.x + bar.width + 2, cy],
+    ];
+    for (const [x, y] of around) {
+      if (!near(at(x, y), background))
+        problems.push(`span ${bar.spanId}: rgb(${at(x, y)}) around its bar at (${x},${y})`);
+    }
+  }
+  return problems;
+}
+
+test('the waterfall page draws every span as a bar where its layout puts it', async () => {
+  const run = await runLocal({ stage: 'Dev', fail: true, assemblyDir, outDir: join(work, 'page') });
+  expect(run.problems).toEqual([]);
+  const layout = run.layout!;
+  const html = readFileSync(run.htmlFile!, 'utf8');
+  // Self-contained: no scripts, nothing loaded from elsewhere.
+  expect(html).not.toMatch(/<script|<link|@import|url\(|src=/i);
+  // One bar per span, each placed with the layout's numbers.
+  expect(layout.bars.map((b) => b.spanId).sort()).toEqual(run.spans.map((s) => s.spanId).sort());
+  for (const bar of layout.bars) {
+    expect(html).toContain(
+      `data-span-id="${bar.spanId}" data-trace-id="${run.spans.find((s) => s.spanId === bar.spanId)!.traceId}" style="left:${bar.x}px;top:${bar.y}px;width:${bar.width}px;height:${bar.height}px;background:${bar.color}"`,
+    );
+  }
+  // The failed payment's spans are error-coloured, the others have their service's colour.
+  const errors = run.spans.filter((s) => s.status.code === STATUS.ERROR).map((s) => s.spanId);
+  expect(errors).toHaveLength(2);
+  for (const bar of layout.bars) expect(bar.color === WATERFALL.error).toBe(errors.includes(bar.spanId));
+
+  const png = await screenshot(html, layout.width, layout.height);
+  expect([png.width, png.height]).toEqual([layout.width, layout.height]);
+  expect(missingBars(png, layout)).toEqual([]);
+
+  // The check sees a bar that is not drawn.
+  const [first] = layout.bars;
+  const broken = html.replace(`data-span-id="${first.spanId}"`, `data-span-id="${first.spanId}" hidden`);
+  const withoutBar = await screenshot(broken, layout.width, layout.height);
+  expect(missingBars(withoutBar, layout)).toEqual([
+    expect.stringContaining(`span ${first.spanId}: rgb(255,255,255) at its bar's centre`),
+    expect.stringContaining(`span ${first.spanId}: its bar does not reach`),
+    expect.stringContaining(`span ${first.spanId}: its bar does not reach`),
+  ]);
+});
