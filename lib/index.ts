@@ -1,3 +1,4 @@
+export * from './canary';
 export * from './collector';
 export * from './function';
 export * from './layer';
