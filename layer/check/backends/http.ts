@@ -1,3 +1,5 @@
+import type { NormalisedSpan, TraceBackend } from '../types';
+
 /** The `fetch` the HTTP backends use (the global one unless a test gives another). */
 export type FetchLike = (
   url: string,
@@ -36,4 +38,43 @@ export async function getJson(
 /** The base URL without a trailing slash. */
 export function baseUrl(url: string): string {
   return url.replace(/\/+$/, '');
+}
+
+/** Options of the trace backends that read a query API over HTTP. */
+export interface QueryApiOptions {
+  /** Headers sent with every request (an API token, say). */
+  readonly headers?: Record<string, string>;
+  /** The `fetch` to use (tests). */
+  readonly fetch?: FetchLike;
+}
+
+/**
+ * A backend that reads a trace with `GET <url>/api/traces/<trace id>` and parses the answer: 404,
+ * or an answer with no spans, is `undefined` (not there yet). Jaeger and Tempo differ only in
+ * the answer's format.
+ */
+export abstract class QueryApiTraceBackend implements TraceBackend {
+  public readonly name: string;
+
+  protected constructor(
+    kind: string,
+    private readonly url: string,
+    private readonly options: QueryApiOptions,
+  ) {
+    this.name = `${kind} ${baseUrl(url)}`;
+  }
+
+  public async getTrace(traceId: string): Promise<NormalisedSpan[] | undefined> {
+    const body = await getJson(
+      `${baseUrl(this.url)}/api/traces/${traceId}`,
+      this.options.headers ?? {},
+      this.options.fetch,
+    );
+    if (body === undefined) return undefined;
+    const spans = this.parse(body);
+    return spans.length > 0 ? spans : undefined;
+  }
+
+  /** The spans of an answer. */
+  protected abstract parse(body: unknown): NormalisedSpan[];
 }

@@ -1,5 +1,5 @@
-import type { NormalisedSpan, SpanKindName, TraceBackend } from '../types';
-import { baseUrl, getJson, type FetchLike } from './http';
+import type { NormalisedSpan, SpanKindName } from '../types';
+import { QueryApiTraceBackend, type QueryApiOptions } from './http';
 
 /** A Jaeger tag (`tags`, a process's `tags`). */
 interface JaegerTag {
@@ -31,25 +31,13 @@ interface JaegerResponse {
  * Traces read from Jaeger's query API: `GET <url>/api/traces/<trace id>` (the JSON the Jaeger UI
  * reads). 404, or an answer with no spans, is `undefined`: not there yet.
  */
-export class JaegerTraceBackend implements TraceBackend {
-  public readonly name: string;
-
-  constructor(
-    private readonly url: string,
-    private readonly options: { headers?: Record<string, string>; fetch?: FetchLike } = {},
-  ) {
-    this.name = `jaeger ${baseUrl(url)}`;
+export class JaegerTraceBackend extends QueryApiTraceBackend {
+  constructor(url: string, options: QueryApiOptions = {}) {
+    super('jaeger', url, options);
   }
 
-  public async getTrace(traceId: string): Promise<NormalisedSpan[] | undefined> {
-    const body = await getJson(
-      `${baseUrl(this.url)}/api/traces/${traceId}`,
-      this.options.headers ?? {},
-      this.options.fetch,
-    );
-    if (body === undefined) return undefined;
-    const spans = parseJaegerTrace(body);
-    return spans.length > 0 ? spans : undefined;
+  protected parse(body: unknown): NormalisedSpan[] {
+    return parseJaegerTrace(body);
   }
 }
 

@@ -1,5 +1,5 @@
-import type { NormalisedSpan, SpanKindName, TraceBackend } from '../types';
-import { baseUrl, getJson, type FetchLike } from './http';
+import type { NormalisedSpan, SpanKindName } from '../types';
+import { QueryApiTraceBackend, type QueryApiOptions } from './http';
 
 /** An OTLP attribute value, as JSON encodes it. */
 interface OtlpValue {
@@ -42,25 +42,13 @@ const KINDS: Readonly<Record<number, SpanKindName>> = {
  * `Accept: application/json` (OTLP JSON: `batches`, or `resourceSpans`/`trace.resourceSpans` of
  * the v2 API). 404 is `undefined`: not there yet.
  */
-export class TempoTraceBackend implements TraceBackend {
-  public readonly name: string;
-
-  constructor(
-    private readonly url: string,
-    private readonly options: { headers?: Record<string, string>; fetch?: FetchLike } = {},
-  ) {
-    this.name = `tempo ${baseUrl(url)}`;
+export class TempoTraceBackend extends QueryApiTraceBackend {
+  constructor(url: string, options: QueryApiOptions = {}) {
+    super('tempo', url, options);
   }
 
-  public async getTrace(traceId: string): Promise<NormalisedSpan[] | undefined> {
-    const body = await getJson(
-      `${baseUrl(this.url)}/api/traces/${traceId}`,
-      this.options.headers ?? {},
-      this.options.fetch,
-    );
-    if (body === undefined) return undefined;
-    const spans = parseOtlpTrace(body);
-    return spans.length > 0 ? spans : undefined;
+  protected parse(body: unknown): NormalisedSpan[] {
+    return parseOtlpTrace(body);
   }
 }
 
