@@ -3,8 +3,8 @@
 // fd 3, exit. The parent times it from spawn to the report.
 const fs = require('node:fs');
 const [handlerFile, eventFile] = process.argv.slice(2);
+const { pathToFileURL } = require('node:url');
 const started = Date.now();
-const { handler } = require(handlerFile);
 const event = JSON.parse(fs.readFileSync(eventFile, 'utf8'));
 const context = {
   functionName: 'bench',
@@ -14,7 +14,14 @@ const context = {
   memoryLimitInMB: '256',
   getRemainingTimeInMillis: () => 10000 - (Date.now() - started),
 };
-Promise.resolve(handler(event, context)).then((result) => {
-  fs.writeSync(3, JSON.stringify({ result, maxRssKb: process.resourceUsage().maxRSS }));
-  process.exit(0);
-});
+// An ES module (the layer's shim, which awaits the original handler at its top level) is
+// imported, as the Lambda runtime imports a .mjs handler; anything else is required.
+const load = handlerFile.endsWith('.mjs')
+  ? import(pathToFileURL(handlerFile).href)
+  : Promise.resolve(require(handlerFile));
+load
+  .then(({ handler }) => handler(event, context))
+  .then((result) => {
+    fs.writeSync(3, JSON.stringify({ result, maxRssKb: process.resourceUsage().maxRSS }));
+    process.exit(0);
+  });

@@ -34,6 +34,7 @@ export function runHarness<T>(
     LAMBDA_TASK_ROOT: dirname(variant.handler),
     _HANDLER: `${basename(variant.handler, '.js')}.handler`,
     ...env,
+    ...variant.env,
   };
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();

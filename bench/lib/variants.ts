@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { buildShim } from '../../lib/layer/shim-build';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const OUT = join(ROOT, '.bench');
@@ -14,6 +15,8 @@ export interface Variant {
   readonly handler: string;
   /** A file loaded with `node --require` before the handler, as AWS_LAMBDA_EXEC_WRAPPER does. */
   readonly require?: string;
+  /** Environment this variant needs besides the common one (the layer's original handler). */
+  readonly env?: Record<string, string>;
   /** Bytes this variant adds to the deployment (function package and layers) over bare. */
   readonly addedBytes: number;
   readonly addedGzipBytes: number;
@@ -111,6 +114,20 @@ export function buildVariants(shape: 'http' | 'sqs'): Variant[] {
   const stdPackages = packageDirs(stdMeta);
   const stdUnbundledBytes = stdPackages.reduce((sum, dir) => sum + treeBytes(dir), 0);
 
+  // TracingPolicy's layer mode: the bare bundle untouched, the layer's shim as the handler (it
+  // import()s the original from LAMBDA_TASK_ROOT and wraps it), built as TracingLayer builds it.
+  const shimFile = join(OUT, shape, 'layer', 'handler.mjs');
+  mkdirSync(dirname(shimFile), { recursive: true });
+  buildShim(shimFile);
+  const layer: Variant = {
+    name: 'layer',
+    label: 'ours (layer, TracingPolicy)',
+    handler: shimFile,
+    env: { LAMBDA_TASK_ROOT: dirname(bareFile), CDK_SERVERLESS_TRACING_HANDLER: 'index.handler' },
+    addedBytes: statSync(shimFile).size,
+    addedGzipBytes: gzipSize(shimFile),
+  };
+
   return [
     { name: 'bare', label: 'bare handler', handler: bareFile, addedBytes: 0, addedGzipBytes: 0 },
     {
@@ -120,6 +137,7 @@ export function buildVariants(shape: 'http' | 'sqs'): Variant[] {
       addedBytes: statSync(oursFile).size - bareBytes,
       addedGzipBytes: gzipSize(oursFile) - bareGzip,
     },
+    ...(shape === 'http' ? [layer] : []),
     {
       name: 'standard',
       label: `standard OpenTelemetry (unbundled, ${stdPackages.length} packages)`,
