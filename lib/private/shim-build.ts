@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { BuildOptions } from 'esbuild';
-import { ESM_REQUIRE_BANNER } from '../private/defaults';
-import { SHIM_DEFINES, SHIM_FILE, TRACING_LAYER_DIR } from '../private/layer-constants';
+import { ESM_REQUIRE_BANNER } from './defaults';
+import { SHIM_DEFINES, SHIM_FILE, TRACING_LAYER_DIR } from './layer-constants';
 
 // The build of the layer's one file, `cdk-serverless-tracing/handler.mjs`: `layer/shim/handler.ts`
 // and the runtime it imports, bundled by the esbuild package this library depends on (no Docker).
