@@ -12,9 +12,12 @@ import {
   fixture,
   LocalEndpoint,
   localClientConfig,
+  sentIds,
+  withIds,
   type Answer,
   type RecordedRequest,
   type RecordedTrace,
+  type RecordedXrayAnswer,
 } from '../layer/check/local-endpoint';
 
 // The command: its arguments, its table and JSON, its exit status. AWS is a local endpoint that
@@ -22,9 +25,7 @@ import {
 
 const root = join(__dirname, '..', '..');
 const PHYSICAL_NAME = 'Prod-Payments-AuthorizeD8507075-kG4mNp7QxR2s';
-const xrayAnswer = fixture<{ Traces: { Segments: { Id: string; Document: string }[] }[] }>(
-  'xray-batch-get-traces.json',
-);
+const xrayAnswer = fixture<RecordedXrayAnswer>('xray-batch-get-traces.json');
 const jaegerAnswer = JSON.stringify(fixture('jaeger-trace.json'));
 
 let lambdaStatus = 200;
@@ -33,14 +34,7 @@ const invocations: RecordedRequest[] = [];
 
 /** The recorded answers with the ids of the last invocation. */
 function withSentIds(text: string, form: 'xray' | 'w3c'): string {
-  const invoke = invocations[invocations.length - 1];
-  const [, traceId, spanId] = (
-    JSON.parse(invoke.body) as { headers: { traceparent: string } }
-  ).headers.traceparent.split('-');
-  const recorded = '6b015185523659ce4989be29db0738a3';
-  const from = form === 'xray' ? `1-${recorded.slice(0, 8)}-${recorded.slice(8)}` : recorded;
-  const to = form === 'xray' ? `1-${traceId.slice(0, 8)}-${traceId.slice(8)}` : traceId;
-  return text.replaceAll(from, to).replaceAll('5f7e215938b97350', spanId);
+  return withIds(text, sentIds(invocations[invocations.length - 1]), form);
 }
 
 const endpoint: LocalEndpoint = new LocalEndpoint((request): Answer => {

@@ -18,8 +18,11 @@ import {
   fixture,
   LocalEndpoint,
   localClientConfig,
+  sentIds,
+  withIds,
   type Answer,
   type RecordedRequest,
+  type RecordedXrayAnswer,
 } from './local-endpoint';
 
 // The canary's handler with the real Lambda, X-Ray and CloudWatch clients sent to a local
@@ -27,9 +30,7 @@ import {
 // found, and a check that could not run.
 
 const map = fixture<TraceMapDocument>('trace-map.json');
-const xrayAnswer = fixture<{ Traces: { Segments: { Id: string; Document: string }[] }[] }>(
-  'xray-batch-get-traces.json',
-);
+const xrayAnswer = fixture<RecordedXrayAnswer>('xray-batch-get-traces.json');
 const SCHEDULED = '2026-11-21T05:45:00Z';
 
 let xrayHasTrace = true;
@@ -53,17 +54,11 @@ const endpoint: LocalEndpoint = new LocalEndpoint((request): Answer => {
     return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"statusCode":201}' };
   }
   if (request.url === '/Traces') {
-    const invoke = invocations[invocations.length - 1];
-    const [, traceId, spanId] = (
-      JSON.parse(invoke.body) as { headers: { traceparent: string } }
-    ).headers.traceparent.split('-');
-    const id = `1-${traceId.slice(0, 8)}-${traceId.slice(8)}`;
+    const ids = sentIds(invocations[invocations.length - 1]);
+    const id = `1-${ids.traceId.slice(0, 8)}-${ids.traceId.slice(8)}`;
     const segments = xrayAnswer.Traces[0].Segments.map((s) => ({
       Id: s.Id,
-      Document: s.Document.replaceAll('1-6b015185-523659ce4989be29db0738a3', id).replaceAll(
-        '5f7e215938b97350',
-        spanId,
-      ),
+      Document: withIds(s.Document, ids, 'xray'),
     }));
     return {
       status: 200,

@@ -87,3 +87,34 @@ export interface RecordedTrace {
   /** The OTLP/JSON export requests the functions sent (as the collector received them). */
   readonly exports: unknown[];
 }
+
+/** The trace id and root parent span id of the recorded example run (the fixtures carry them). */
+export const RECORDED_TRACE_ID = '6b015185523659ce4989be29db0738a3';
+export const RECORDED_ROOT_SPAN_ID = '5f7e215938b97350';
+
+/** The recorded X-Ray `BatchGetTraces` answer of the example run. */
+export interface RecordedXrayAnswer {
+  readonly Traces: { readonly Segments: { readonly Id: string; readonly Document: string }[] }[];
+}
+
+/** The trace id and parent span id a Lambda Invoke request's event carries in its `traceparent`. */
+export function sentIds(invoke: RecordedRequest): { traceId: string; spanId: string } {
+  const event = JSON.parse(invoke.body) as { headers: { traceparent: string } };
+  const [, traceId, spanId] = event.headers.traceparent.split('-');
+  return { traceId, spanId };
+}
+
+/**
+ * A recorded answer with the recorded ids replaced by `ids` (in X-Ray's `1-…-…` form or W3C's),
+ * so that the trace read back is the one the check's invocation started.
+ */
+export function withIds(
+  text: string,
+  ids: { traceId: string; spanId: string },
+  form: 'xray' | 'w3c',
+): string {
+  const xray = (id: string) => `1-${id.slice(0, 8)}-${id.slice(8)}`;
+  const from = form === 'xray' ? xray(RECORDED_TRACE_ID) : RECORDED_TRACE_ID;
+  const to = form === 'xray' ? xray(ids.traceId) : ids.traceId;
+  return text.replaceAll(from, to).replaceAll(RECORDED_ROOT_SPAN_ID, ids.spanId);
+}

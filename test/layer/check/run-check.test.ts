@@ -7,7 +7,15 @@ import {
   XRayTraceBackend,
   type TraceMapDocument,
 } from '../../../layer/check';
-import { fixture, LocalEndpoint, localClientConfig, type RecordedRequest } from './local-endpoint';
+import {
+  fixture,
+  LocalEndpoint,
+  localClientConfig,
+  sentIds,
+  withIds,
+  type RecordedRequest,
+  type RecordedXrayAnswer,
+} from './local-endpoint';
 
 // runCheck with the real AWS SDK clients, sent to a local endpoint that answers like the
 // services: Lambda's REST Invoke, X-Ray's BatchGetTraces (REST JSON) and CloudFormation's query
@@ -15,11 +23,7 @@ import { fixture, LocalEndpoint, localClientConfig, type RecordedRequest } from 
 // ones the check sent, so the trace read back is the one the invocation started.
 
 const map = fixture<TraceMapDocument>('trace-map.json');
-const xrayAnswer = fixture<{ Traces: { Segments: { Id: string; Document: string }[] }[] }>(
-  'xray-batch-get-traces.json',
-);
-const RECORDED_TRACE_ID = '6b015185523659ce4989be29db0738a3';
-const RECORDED_ROOT_SPAN_ID = '5f7e215938b97350';
+const xrayAnswer = fixture<RecordedXrayAnswer>('xray-batch-get-traces.json');
 const PHYSICAL_NAME = 'Prod-Payments-AuthorizeD8507075-kG4mNp7QxR2s';
 /** 2026-11-21T05:32:16Z, the clock of the tests. */
 const NOW = 1795239136000;
@@ -39,9 +43,7 @@ let sent: { traceId: string; spanId: string } | undefined;
 
 const endpoint = new LocalEndpoint((request) => {
   if (request.url.startsWith('/2015-03-31/functions/')) {
-    const event = JSON.parse(request.body) as { headers: { traceparent: string } };
-    const [, traceId, spanId] = event.headers.traceparent.split('-');
-    sent = { traceId, spanId };
+    sent = sentIds(request);
     const answer = lambdaAnswer(request);
     return {
       status: answer.status,
@@ -58,10 +60,7 @@ const endpoint = new LocalEndpoint((request) => {
         : xrayAnswer.Traces[0].Segments.filter((s) => read === 'all' || !read.without.includes(s.Id)).map(
             (s) => ({
               Id: s.Id,
-              Document: s.Document.replaceAll(
-                `1-${RECORDED_TRACE_ID.slice(0, 8)}-${RECORDED_TRACE_ID.slice(8)}`,
-                id,
-              ).replaceAll(RECORDED_ROOT_SPAN_ID, sent!.spanId),
+              Document: withIds(s.Document, sent!, 'xray'),
             }),
           );
     const body =
