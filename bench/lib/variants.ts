@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
-import { buildShim } from '../../lib/private/shim-build';
+import { buildShim } from '../../lib/layer/private/shim-build';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const OUT = join(ROOT, '.bench');

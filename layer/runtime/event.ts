@@ -18,9 +18,7 @@ import {
   ATTR_MESSAGING_SYSTEM,
   type FaasTrigger,
 } from './semconv';
-
-/** Header names in lower case, each with its first value. */
-export type HeaderMap = Record<string, string>;
+import type { HeaderMap } from './propagation';
 
 /** What the runtime learns from an event before the handler runs. */
 export interface EventShape {

@@ -1,7 +1,9 @@
 import { ROOT_CONTEXT, TraceFlags, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AWSXRayPropagator, AWSXRAY_TRACE_ID_HEADER } from '@opentelemetry/propagator-aws-xray';
-import type { HeaderMap } from './event';
+
+/** Header names in lower case, each with its first value (see `headerMap` in `event.ts`). */
+export type HeaderMap = Record<string, string>;
 
 const w3c = new W3CTraceContextPropagator();
 const xray = new AWSXRayPropagator();

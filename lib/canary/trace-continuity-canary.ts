@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Annotations, Duration, Lazy, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,7 +8,8 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { TracingPolicy } from '../policy/tracing-policy';
-import { WARNING_PREFIX } from '../private/constants';
+import { WARNING_PREFIX } from '../core/constants';
+import { layerPath } from '../core/package-paths';
 import { CanaryBackend, CanaryBackendType } from './canary-backend';
 import { CANARY_ENV, CANARY_METRICS, encodeSlice, MAP_LIMIT } from './private/map-slice';
 import { TraceExpectation, type BoundTraceExpectation } from './trace-expectation';
@@ -380,7 +380,7 @@ export class TraceContinuityCanary extends Construct {
 
 /** The canary's handler: `layer/check/canary-handler.ts` (shipped as TypeScript, bundled at synth). */
 function canaryHandlerPath(): string {
-  return path.join(__dirname, '..', '..', 'layer', 'check', 'canary-handler.ts');
+  return layerPath('check', 'canary-handler.ts');
 }
 
 /** The fixed interval of a schedule: `rate(…)`, or a cron every N minutes or every hour. */

@@ -4,30 +4,27 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { RenderedCollectorConfig } from '../private/collector-config';
-import { ENV, TRACED_CONSTRUCT } from '../private/constants';
-import { tracedBundling } from '../private/bundling';
+import { RenderedCollectorConfig } from '../collector/private/collector-config';
+import { ENV } from '../core/constants';
+import { throwIfAny } from '../core/errors';
+import { markTraced } from '../core/markers';
+import { AlwaysKeep, AlwaysKeepKind } from '../settings/always-keep';
+import { checkLogRetention, retentionReportedElsewhere } from '../settings/private/log-retention-check';
+import { alwaysKeepErrors, consumesQueue, unmatchedAlwaysKeep } from '../settings/private/sampling-rules';
+import { TracingOptions } from '../settings/tracing-options';
+import { TracingSettings } from '../settings/tracing-settings';
+import { TraceEdges } from '../trace-map/trace-edges';
 import {
   DEFAULT_LOGGING_FORMAT,
   DEFAULT_RUNTIME,
   resolveTracingOptions,
   ResolvedTracingOptions,
   TRACING_OPTION_KEYS,
-} from '../private/defaults';
-import { tracedEntryPath, WRAPPER_EXPORT } from '../private/entry';
-import { checkLogRetention, retentionReportedElsewhere } from '../private/log-retention-check';
-import { throwIfAny } from '../private/messaging';
-import { alwaysKeepErrors, consumesQueue, unmatchedAlwaysKeep } from '../private/sampling-rules';
-import {
-  attachCollector,
-  renderFunctionCollectorConfig,
-  tracingEnvironment,
-} from '../private/tracing-wiring';
-import { tracedFunctionErrors, tracedFunctionWarnings } from '../private/validate';
-import { AlwaysKeep, AlwaysKeepKind } from '../settings/always-keep';
-import { TracingOptions } from '../settings/tracing-options';
-import { TracingSettings } from '../settings/tracing-settings';
-import { TraceEdges } from '../trace-map/trace-edges';
+} from '../wiring/options';
+import { attachCollector, renderFunctionCollectorConfig, tracingEnvironment } from '../wiring/tracing-wiring';
+import { tracedBundling } from './private/bundling';
+import { tracedEntryPath, WRAPPER_EXPORT } from './private/entry';
+import { tracedFunctionErrors, tracedFunctionWarnings } from './private/validate-function';
 
 /** Props of a `TracedFunction`: the props of a `NodejsFunction` plus the tracing options. */
 export interface TracedFunctionProps extends nodejs.NodejsFunctionProps, TracingOptions {
@@ -162,7 +159,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       environment: { ...ours, ...userEnvironment },
       bundling: tracedBundling(props.bundling, props.handler, userEntry!),
     });
-    (this as unknown as Record<symbol, boolean>)[TRACED_CONSTRUCT] = true;
+    markTraced(this);
     TraceEdges.of(this); // the app's trace map, written at synth
     this.tracingOptions = options;
     this.collectorConfig = collectorConfig;

@@ -1,8 +1,8 @@
 import { AssetHashType, DockerImage, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
-import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER, SHIM_PATH } from '../private/layer-constants';
-import { shimAssetHash, shimSourceDir, writeShim } from '../private/shim-build';
+import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER, SHIM_PATH } from '../core/layer-constants';
+import { shimAssetHash, shimSourceDir, writeShim } from './private/shim-build';
 
 /** The id of the layer under its stack. */
 const TRACING_LAYER_ID = 'CdkServerlessTracingLayer';

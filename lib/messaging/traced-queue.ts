@@ -4,21 +4,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import {
-  consumerTracingErrors,
-  functionTimeout,
-  finishConsumerWiring,
-  grantProducer,
-  isTracedConstruct,
-  throwIfAny,
-} from '../private/messaging';
-import { resolveQueueOptions, ResolvedQueueOptions } from '../private/queue-defaults';
+import { throwIfAny } from '../core/errors';
+import { functionTimeout } from '../core/function-timeout';
+import { isTracedConstruct, markWrapper } from '../core/markers';
+import { consumerTracingErrors, finishConsumerWiring, grantProducer } from './private/wiring';
+import { resolveQueueOptions, ResolvedQueueOptions } from './private/queue-defaults';
 import {
   queueConsumerErrors,
   queueConsumerWarnings,
   tracedQueueErrors,
   tracedQueueWarnings,
-} from '../private/validate-queue';
+} from './private/validate-queue';
 import { AlwaysKeep } from '../settings/always-keep';
 import { TracingSettings } from '../settings/tracing-settings';
 import { TraceEdges } from '../trace-map/trace-edges';
@@ -90,6 +86,7 @@ export class TracedQueue extends Construct {
       retentionPeriod: options.retentionPeriod,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: options.maxReceiveCount },
     });
+    markWrapper(this, this.queue);
 
     for (const w of tracedQueueWarnings(options, facts)) {
       Annotations.of(this).addWarningV2(w.id, w.message);

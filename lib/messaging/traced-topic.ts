@@ -5,15 +5,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import {
-  consumerTracingErrors,
-  finishConsumerWiring,
-  grantProducer,
-  recordEdge,
-  throwIfAny,
-} from '../private/messaging';
-import { resolveTopicOptions, ResolvedTopicOptions, SNS_MANAGED_KEY_ALIAS } from '../private/topic-defaults';
-import { queueSubscriptionErrors, tracedTopicErrors, tracedTopicWarnings } from '../private/validate-topic';
+import { throwIfAny } from '../core/errors';
+import { markWrapper } from '../core/markers';
+import { consumerTracingErrors, finishConsumerWiring, grantProducer, recordEdge } from './private/wiring';
+import { resolveTopicOptions, ResolvedTopicOptions, SNS_MANAGED_KEY_ALIAS } from './private/topic-defaults';
+import { queueSubscriptionErrors, tracedTopicErrors, tracedTopicWarnings } from './private/validate-topic';
 import { TracedProducerOptions } from './traced-queue-options';
 import { TraceEdges } from '../trace-map/trace-edges';
 import { TracedQueue } from './traced-queue';
@@ -69,6 +65,7 @@ export class TracedTopic extends Construct {
       masterKey,
       enforceSSL: options.enforceSSL,
     });
+    markWrapper(this, this.topic);
     if (masterKey && !options.masterKey) {
       // The managed key by its alias, as SNS documents it (the same in every region and account).
       (this.topic.node.defaultChild as sns.CfnTopic).kmsMasterKeyId = SNS_MANAGED_KEY_ALIAS;

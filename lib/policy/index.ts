@@ -1,5 +1,5 @@
 export { acknowledgeRule } from './acknowledge';
-export { markPolicyReporting } from './policy-reporting';
+export { markPolicyReporting } from '../core/markers';
 export { RuleLevel } from './rule';
 export type { RuleContext, RuleResult, TracingRule } from './rule';
 export {

@@ -2,22 +2,24 @@ import { Annotations, IAspect, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
-import { TracingLayer } from '../layer/tracing-layer';
-import { ENV, OPTED_OUT, POLICY_ASPECT, TRACED_CONSTRUCT, WARNING_PREFIX } from '../private/constants';
-import { resolveTracingOptions, ResolvedTracingOptions } from '../private/defaults';
-import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER } from '../private/layer-constants';
-import { isTracedConstruct } from '../private/messaging';
-import { alwaysKeepErrors, consumesQueue } from '../private/sampling-rules';
+import { ENV, WARNING_PREFIX } from '../core/constants';
+import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER } from '../core/layer-constants';
 import {
-  attachCollector,
-  renderFunctionCollectorConfig,
-  tracingEnvironment,
-} from '../private/tracing-wiring';
-import { tracingOptionErrors } from '../private/validate';
+  isTracedConstruct,
+  markOptedOut,
+  markPolicyAspect,
+  markTraced,
+  optedOutReason,
+} from '../core/markers';
+import { isCdkCustomResourceFunction } from '../core/resource-values';
+import { TracingLayer } from '../layer/tracing-layer';
 import { AlwaysKeepKind } from '../settings/always-keep';
+import { alwaysKeepErrors, consumesQueue } from '../settings/private/sampling-rules';
 import { TracingSettings, TracingSettingsProps } from '../settings/tracing-settings';
 import { TraceEdges } from '../trace-map/trace-edges';
-import { isCdkCustomResourceFunction } from './private/values';
+import { resolveTracingOptions, ResolvedTracingOptions } from '../wiring/options';
+import { attachCollector, renderFunctionCollectorConfig, tracingEnvironment } from '../wiring/tracing-wiring';
+import { tracingOptionErrors } from '../wiring/validate-options';
 import { TracingRulesReport } from './tracing-rules-report';
 
 /** Props of a `TracingPolicy`: the tracing settings it applies, and what it leaves alone. */
@@ -69,19 +71,19 @@ export class TracingPolicy implements IAspect {
     if (typeof reason !== 'string' || reason.trim() === '') {
       throw new Error(`TracingPolicy.optOut(${fn.node.path}): give the reason the function stays untraced`);
     }
-    (fn as unknown as Record<symbol, unknown>)[OPTED_OUT] = reason;
+    markOptedOut(fn, reason);
   }
 
   /** The reason a function was opted out, if it was. */
   public static optedOut(fn: IConstruct): string | undefined {
-    return (fn as unknown as Record<symbol, string | undefined>)[OPTED_OUT];
+    return optedOutReason(fn);
   }
 
   private readonly report?: TracingRulesReport;
   private mapRegistered = false;
 
   constructor(private readonly props: TracingPolicyProps = {}) {
-    (this as unknown as Record<symbol, boolean>)[POLICY_ASPECT] = true;
+    markPolicyAspect(this);
     if (props.report !== false) {
       this.report = new TracingRulesReport({ isTraced: (fn) => this.tracesOrTraced(fn) });
     }
@@ -143,7 +145,7 @@ export class TracingPolicy implements IAspect {
       );
       return;
     }
-    (fn as unknown as Record<symbol, boolean>)[TRACED_CONSTRUCT] = true;
+    markTraced(fn);
 
     const collectorConfig = renderFunctionCollectorConfig(options);
     const existing = environmentNames(fn);

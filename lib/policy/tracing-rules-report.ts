@@ -1,8 +1,7 @@
 import { Annotations, IAspect } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { WARNING_PREFIX } from '../private/constants';
-import { isTracedConstruct } from '../private/messaging';
-import { markPolicyReporting } from './policy-reporting';
+import { WARNING_PREFIX } from '../core/constants';
+import { isTracedConstruct, markPolicyReporting } from '../core/markers';
 import { findingsOn, findingText } from './private/findings';
 import { RuleContext, RuleLevel, TracingRule } from './rule';
 import { LOG_RETENTION, TRACING_RULES } from './rules';

@@ -10,7 +10,8 @@ import {
   Stack,
 } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { isTracedConstruct } from '../private/messaging';
+import { isTracedConstruct } from '../core/markers';
+import { PACKAGE_ROOT } from '../core/package-paths';
 import { findingsOn } from './private/findings';
 import { RuleContext, RuleLevel, TracingRule } from './rule';
 import { TRACING_RULES } from './rules';
@@ -132,7 +133,7 @@ function capitalize(text: string): string {
 
 function packageVersion(): string | undefined {
   try {
-    const file = path.join(__dirname, '..', '..', 'package.json');
+    const file = path.join(PACKAGE_ROOT, 'package.json');
     return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version;
   } catch {
     return undefined;

@@ -1,10 +1,11 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import { Construct, IConstruct } from 'constructs';
-import { SETTINGS_ID, TRACED_CONSTRUCT } from '../private/constants';
-import { checkLogRetention } from '../private/log-retention-check';
-import { mergeDefined } from '../private/merge';
-import { alwaysKeepErrors, unmatchedAlwaysKeep } from '../private/sampling-rules';
+import { SETTINGS_ID } from '../core/constants';
+import { isTracedConstruct } from '../core/markers';
+import { mergeDefined } from '../core/merge';
 import { AlwaysKeep } from './always-keep';
+import { checkLogRetention } from './private/log-retention-check';
+import { alwaysKeepErrors, unmatchedAlwaysKeep } from './private/sampling-rules';
 import { TracingOptions } from './tracing-options';
 
 /**
@@ -63,9 +64,7 @@ export class TracingSettings extends Construct {
           'with all the options, or set the overrides on a nearer scope or on the function itself',
       );
     }
-    const existing = scope.node
-      .findAll()
-      .find((c) => (c as unknown as Record<symbol, unknown>)[TRACED_CONSTRUCT]);
+    const existing = scope.node.findAll().find((c) => isTracedConstruct(c));
     if (existing) {
       throw new Error(
         `TracingSettings.set('${scope.node.path || '<app>'}') must be called before the traced functions it ` +

@@ -1,8 +1,6 @@
 import { CfnResource, Stack, Stage } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { TracedQueue } from '../messaging/traced-queue';
-import { TracedTopic } from '../messaging/traced-topic';
-import { TRACED_CONSTRUCT } from '../private/constants';
+import { wrappedResource } from '../core/markers';
 
 /** The kinds of node of the trace map. */
 export type TraceMapNodeType = 'function' | 'queue' | 'topic' | 'api' | 'event-bus' | 'external';
@@ -24,11 +22,6 @@ const IMPORTED_ARN_PROPERTY: ReadonlyArray<readonly [string, TraceMapNodeType]> 
   ['topicArn', 'topic'],
   ['eventBusArn', 'event-bus'],
 ];
-
-/** Whether a construct is traced: a `TracedFunction`, or a function a `TracingPolicy` traced. */
-export function isTraced(construct: IConstruct | undefined): boolean {
-  return (construct as unknown as Record<symbol, unknown> | undefined)?.[TRACED_CONSTRUCT] === true;
-}
 
 /**
  * A resource that values in the tree can point at: a node of the map (its construct path and
@@ -177,11 +170,8 @@ export class AppTree {
       current = parent;
     }
     const wrapper = current.node.scope;
-    if (
-      (wrapper instanceof TracedQueue && wrapper.queue === current) ||
-      (wrapper instanceof TracedTopic && wrapper.topic === current)
-    ) {
-      return wrapper;
+    if (wrapper && wrappedResource(wrapper) === current) {
+      return wrapper; // a TracedQueue or TracedTopic
     }
     return current;
   }
@@ -191,11 +181,9 @@ export class AppTree {
    * child, or the queue or topic of a `TracedQueue`/`TracedTopic`), if it has one.
    */
   public resourceOf(construct: IConstruct): CfnResource | undefined {
-    if (construct instanceof TracedQueue) {
-      return this.resourceOf(construct.queue);
-    }
-    if (construct instanceof TracedTopic) {
-      return this.resourceOf(construct.topic);
+    const wrapped = wrappedResource(construct); // the queue or topic of a TracedQueue or TracedTopic
+    if (wrapped) {
+      return this.resourceOf(wrapped);
     }
     let current: IConstruct | undefined = construct;
     for (let depth = 0; current && depth < 5; depth++) {

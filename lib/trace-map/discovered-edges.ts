@@ -5,9 +5,9 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { IConstruct } from 'constructs';
-import { OPTED_OUT } from '../private/constants';
-import { AppTree, isTraced, Target, TraceMapNodeType } from './app-tree';
-import type { TraceEdge, TraceEdgeKind, TraceEdgeVia } from './trace-edges';
+import { isTracedConstruct, optedOutReason } from '../core/markers';
+import { AppTree, Target, TraceMapNodeType } from './app-tree';
+import type { TraceEdge, TraceEdgeKind, TraceEdgeVia } from './trace-edge';
 
 /** Where the context travels on each kind of edge when it carries it. */
 export const VIA: Readonly<Record<TraceEdgeKind, TraceEdgeVia | undefined>> = {
@@ -63,11 +63,11 @@ export function functionEdge(
   const end = FUNCTION_END[base.kind];
   const fn = end ? base[end] : undefined;
   const construct = fn === undefined ? undefined : tree.byPath.get(fn);
-  if (fn === undefined || isTraced(construct)) {
+  if (fn === undefined || isTracedConstruct(construct)) {
     return { ...base, carriesContext: true, via: VIA[base.kind] };
   }
   // A function a TracingPolicy was told to leave untraced carries the reason it was given.
-  const optedOut = (construct as unknown as Record<symbol, unknown> | undefined)?.[OPTED_OUT];
+  const optedOut = optedOutReason(construct);
   const why = typeof optedOut === 'string' ? ` (${optedOut})` : '';
   return {
     ...base,

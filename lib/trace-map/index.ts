@@ -1,2 +1,3 @@
+export * from './trace-edge';
 export * from './trace-edges';
 export * from './trace-map';

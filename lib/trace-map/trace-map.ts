@@ -1,12 +1,11 @@
 import * as path from 'path';
 import { CfnResource, Stack, Stage, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { TracedQueue } from '../messaging/traced-queue';
-import { TracedTopic } from '../messaging/traced-topic';
-import { EDGES_ID } from '../private/constants';
-import { AppTree, isTraced, TraceMapNodeType } from './app-tree';
+import { EDGES_ID } from '../core/constants';
+import { isTracedConstruct, wrappedResource } from '../core/markers';
+import { AppTree, TraceMapNodeType } from './app-tree';
 import { discoverEdges, FUNCTION_END, functionEdge } from './discovered-edges';
-import type { ExternalService, TraceEdge, TraceEdgeKind, TraceEdges } from './trace-edges';
+import type { ExternalService, TraceEdge, TraceEdgeKind } from './trace-edge';
 
 export type { TraceMapNodeType } from './app-tree';
 
@@ -238,18 +237,22 @@ const END_TYPES: Readonly<Record<TraceEdgeKind, readonly [TraceMapNodeType, Trac
   'sqs-to-lambda': ['queue', 'function'],
 };
 
+/** What the map reads of the app's `TraceEdges` registry. */
+interface EdgeRegistry {
+  readonly edges: readonly TraceEdge[];
+  readonly externalServices: readonly ExternalService[];
+}
+
 /** The registry of the app, if any construct made one (never created here). */
-function registryOf(root: IConstruct): Pick<TraceEdges, 'edges' | 'externalServices'> | undefined {
-  const child = root.node.tryFindChild(EDGES_ID) as Partial<TraceEdges> | undefined;
-  return child?.edges && child.externalServices
-    ? (child as Pick<TraceEdges, 'edges' | 'externalServices'>)
-    : undefined;
+function registryOf(root: IConstruct): EdgeRegistry | undefined {
+  const child = root.node.tryFindChild(EDGES_ID) as Partial<EdgeRegistry> | undefined;
+  return child?.edges && child.externalServices ? (child as EdgeRegistry) : undefined;
 }
 
 /** A recorded edge, carrying the context if it broke only because its function is untraced and it is traced now. */
 function recheck(tree: AppTree, edge: TraceEdge): TraceEdge {
   const end = FUNCTION_END[edge.kind];
-  if (edge.carriesContext || !end || !isTraced(tree.byPath.get(edge[end]))) {
+  if (edge.carriesContext || !end || !isTracedConstruct(tree.byPath.get(edge[end]))) {
     return edge;
   }
   return functionEdge(tree, { from: edge.from, to: edge.to, kind: edge.kind, route: edge.route });
@@ -291,7 +294,7 @@ function compare(a: string, b: string): number {
 
 /** Constructs that are nodes even without an edge: traced functions, traced queues and topics. */
 function ownNode(construct: IConstruct): boolean {
-  return isTraced(construct) || construct instanceof TracedQueue || construct instanceof TracedTopic;
+  return isTracedConstruct(construct) || wrappedResource(construct) !== undefined;
 }
 
 function describeNode(
@@ -333,7 +336,7 @@ function describeNode(
     if (serviceName !== undefined) {
       node.serviceName = serviceName;
     }
-    node.traced = isTraced(construct);
+    node.traced = isTracedConstruct(construct);
     const incoming = edges.filter((e) => e.to === id);
     if (incoming.length === 0 || incoming.some((e) => e.kind === 'api-to-lambda')) {
       node.entry = true;

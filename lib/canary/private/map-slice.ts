@@ -1,5 +1,5 @@
 import { gzipSync } from 'zlib';
-import type { TraceEdge } from '../../trace-map/trace-edges';
+import type { TraceEdge } from '../../trace-map/trace-edge';
 import type { TraceMap, TraceMapNode } from '../../trace-map/trace-map';
 
 /**

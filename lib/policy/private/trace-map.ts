@@ -2,9 +2,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IConstruct } from 'constructs';
 import { TracedQueue } from '../../messaging/traced-queue';
-import { EDGES_ID } from '../../private/constants';
-import { TraceEdge, TraceEdges } from '../../trace-map/trace-edges';
-import { allOfType, FunctionTarget, functionOfResource, ownerOf, referencedConstruct } from './values';
+import { EDGES_ID } from '../../core/constants';
+import type { TraceEdge } from '../../trace-map/trace-edge';
+import { TraceEdges } from '../../trace-map/trace-edges';
+import {
+  allOfType,
+  FunctionTarget,
+  functionOfResource,
+  ownerOf,
+  referencedConstruct,
+} from '../../core/resource-values';
 
 /**
  * The edges recorded in the app of `scope`. Reads the registry only when it exists (a rule never

@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER } from '../../../lib/private/layer-constants';
+import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER } from '../../../lib/core/layer-constants';
 import { PARENT_SPAN_ID, TRACE_ID, httpApiEvent, traceparent } from '../../helpers/events';
 import { filesUnder, synthTracingLayer } from '../../helpers/layer';
 import { OtlpReceiver, SPAN_KIND } from '../../helpers/otlp-receiver';

@@ -11,7 +11,7 @@ import {
   pinnedDistribution,
   renderCollectorConfig,
   validateCollectorConfig,
-} from '../../../lib/private/collector-config';
+} from '../../../lib/collector/private/collector-config';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:otlp-key-AbCdEf';
 

@@ -9,7 +9,7 @@ import {
   TracingExporter,
   TransactionSearch,
 } from '../../../lib';
-import { pinnedDistribution, validateCollectorConfig } from '../../../lib/private/collector-config';
+import { pinnedDistribution, validateCollectorConfig } from '../../../lib/collector/private/collector-config';
 import { fixture, newStack, TEST_ENV } from '../../helpers/stack';
 
 const ENTRY = fixture('hello.ts');

@@ -3,7 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { TracedFunction } from '../../../lib';
-import { tracedBundling } from '../../../lib/private/bundling';
+import { tracedBundling } from '../../../lib/function/private/bundling';
 import { bundledCode, fixture, newStack } from '../../helpers/stack';
 
 /** The logical id of the function with this construct id. */

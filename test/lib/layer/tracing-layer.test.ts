@@ -7,8 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import * as entry from '../../../lib';
 import { TracingLayer } from '../../../lib/layer';
-import { shimAssetHash } from '../../../lib/private/shim-build';
-import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER, TRACING_LAYER_DIR } from '../../../lib/private/layer-constants';
+import { shimAssetHash } from '../../../lib/layer/private/shim-build';
+import { ORIGINAL_HANDLER_ENV, SHIM_HANDLER, TRACING_LAYER_DIR } from '../../../lib/core/layer-constants';
 import { filesUnder, layerS3Key, synthTracingLayer, type SynthesizedLayer } from '../../helpers/layer';
 import { newStack, plainFunction } from '../../helpers/stack';
 

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { COMPLIANT, NOT_APPLICABLE, nonCompliant, RuleLevel, RuleResult, TracingRule } from '../../rule';
-import { environmentVariables, functionTarget, literalString } from '../../private/values';
+import { environmentVariables, functionTarget, literalString } from '../../../core/resource-values';
 
 /** The id of the rule {@link highCardinalityResource}. */
 export const HIGH_CARDINALITY_RESOURCE = 'CST-HighCardinalityResource';

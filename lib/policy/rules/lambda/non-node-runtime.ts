@@ -1,7 +1,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { COMPLIANT, NOT_APPLICABLE, nonCompliant, RuleLevel, RuleResult, TracingRule } from '../../rule';
-import { functionTarget, isCdkCustomResourceFunction, literalString } from '../../private/values';
+import { functionTarget, isCdkCustomResourceFunction, literalString } from '../../../core/resource-values';
 
 /** The id of the rule {@link nonNodeRuntime}. */
 export const NON_NODE_RUNTIME = 'CST-NonNodeRuntime';

@@ -1,8 +1,8 @@
 import { IConstruct } from 'constructs';
-import { ENV } from '../../../private/constants';
+import { ENV } from '../../../core/constants';
 import { TracingSettings } from '../../../settings/tracing-settings';
 import { COMPLIANT, NOT_APPLICABLE, nonCompliant, RuleLevel, RuleResult, TracingRule } from '../../rule';
-import { environmentVariables, functionTarget, literalString } from '../../private/values';
+import { environmentVariables, functionTarget, literalString } from '../../../core/resource-values';
 
 /** The id of the rule {@link samplingOverBudget}. */
 export const SAMPLING_OVER_BUDGET = 'CST-SamplingOverBudget';

@@ -1,7 +1,7 @@
 import { IConstruct } from 'constructs';
-import { ENV } from '../../../private/constants';
+import { ENV } from '../../../core/constants';
 import { COMPLIANT, NOT_APPLICABLE, nonCompliant, RuleLevel, RuleResult, TracingRule } from '../../rule';
-import { environmentVariables, functionTarget, literalString } from '../../private/values';
+import { environmentVariables, functionTarget, literalString } from '../../../core/resource-values';
 
 /** The id of the rule {@link secretInEnvironment}. */
 export const SECRET_IN_ENVIRONMENT = 'CST-SecretInEnvironment';

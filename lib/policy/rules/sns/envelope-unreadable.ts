@@ -12,7 +12,7 @@ import {
   TracingRule,
 } from '../../rule';
 import { queueConsumptions, queueLabel } from '../../private/trace-map';
-import { currentValue, literalString, ownerOf, referencedConstruct } from '../../private/values';
+import { currentValue, literalString, ownerOf, referencedConstruct } from '../../../core/resource-values';
 
 /** The id of the rule {@link envelopeUnreadable}. */
 export const ENVELOPE_UNREADABLE = 'CST-EnvelopeUnreadable';

@@ -10,7 +10,7 @@ import {
   literalString,
   ownerOf,
   referencedConstruct,
-} from '../../private/values';
+} from '../../../core/resource-values';
 
 /** The id of the rule {@link queueWithoutDlq}. */
 export const QUEUE_WITHOUT_DLQ = 'CST-QueueWithoutDlq';

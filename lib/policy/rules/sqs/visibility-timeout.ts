@@ -1,9 +1,9 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { VISIBILITY_TIMEOUT_FACTOR } from '../../../private/validate-queue';
+import { VISIBILITY_TIMEOUT_FACTOR } from '../../../messaging/private/validate-queue';
 import { COMPLIANT, NOT_APPLICABLE, nonCompliant, RuleLevel, RuleResult, TracingRule } from '../../rule';
 import { queueConsumption, queueLabel, wiredConsumerEdge } from '../../private/trace-map';
-import { currentValue, literalNumber } from '../../private/values';
+import { currentValue, literalNumber } from '../../../core/resource-values';
 
 /** The id of the rule {@link visibilityTimeout}. */
 export const VISIBILITY_TIMEOUT = 'CST-VisibilityTimeout';

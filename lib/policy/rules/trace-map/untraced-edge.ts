@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { TraceEdge, TraceEdgeKind } from '../../../trace-map/trace-edges';
+import { TraceEdge, TraceEdgeKind } from '../../../trace-map/trace-edge';
 import {
   COMPLIANT,
   NOT_APPLICABLE,
@@ -16,7 +16,7 @@ import {
   tracedInflow,
   wiredConsumerEdge,
 } from '../../private/trace-map';
-import { functionTarget } from '../../private/values';
+import { functionTarget } from '../../../core/resource-values';
 
 /** The id of the rule {@link untracedEdge}. */
 export const UNTRACED_EDGE = 'CST-UntracedEdge';

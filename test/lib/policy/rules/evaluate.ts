@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { RuleResult, TracingRule } from '../../../../lib/policy';
-import { isTracedConstruct } from '../../../../lib/private/messaging';
+import { isTracedConstruct } from '../../../../lib/core/markers';
 
 /** Evaluate a rule on one construct, with the report's default `isTraced` unless given. */
 export function evaluate(

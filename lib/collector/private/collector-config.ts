@@ -1,11 +1,12 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { Token, Tokenization } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as YAML from 'yaml';
-import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
-import { TracingExporter, TracingExporterKind } from '../collector/tracing-exporter';
-import { COLLECTOR_OTLP_GRPC_ENDPOINT, COLLECTOR_OTLP_HTTP_ENDPOINT, ENV } from './constants';
+import { ExporterHeaderValueKind } from '../exporter-header-value';
+import { TracingExporter, TracingExporterKind } from '../tracing-exporter';
+import { ENV } from '../../core/constants';
+import { layerPath } from '../../core/package-paths';
+import { COLLECTOR_OTLP_GRPC_ENDPOINT, COLLECTOR_OTLP_HTTP_ENDPOINT } from './constants';
 
 /** The components and configuration providers of a collector distribution. */
 export interface CollectorDistribution {
@@ -18,7 +19,7 @@ export interface CollectorDistribution {
 }
 
 /** Where the pinned distribution's component list lives (data, read at synth). */
-export const DISTRIBUTION_FILE = path.join(__dirname, '..', '..', 'layer', 'collector', 'distribution.json');
+export const DISTRIBUTION_FILE = layerPath('collector', 'distribution.json');
 
 let pinned: CollectorDistribution | undefined;
 

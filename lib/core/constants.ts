@@ -1,29 +1,10 @@
+// The ids and names that several folders of lib/ agree on. Plain values only: this file imports nothing.
+
 /** The id of the child construct that holds the tracing settings of a scope. */
 export const SETTINGS_ID = 'CdkServerlessTracingSettings';
 
-/** Marks the constructs that settings apply to, so `TracingSettings` need not import them. */
-export const TRACED_CONSTRUCT = Symbol.for('cdk-serverless-tracing.traced-construct');
-
-/** Marks a function that `TracingPolicy.optOut` left untraced (the value is the reason). */
-export const OPTED_OUT = Symbol.for('cdk-serverless-tracing.opted-out');
-
-/** Marks a `TracingPolicy` aspect, so constructs can tell a policy covers them without importing it. */
-export const POLICY_ASPECT = Symbol.for('cdk-serverless-tracing.tracing-policy');
-
 /** The prefix of every warning id of this library. */
 export const WARNING_PREFIX = 'cdk-serverless-tracing:';
-
-/** The account that publishes the upstream OpenTelemetry Lambda layers. */
-export const COLLECTOR_LAYER_ACCOUNT = '184161586896';
-
-/** Where the configuration layer puts the collector configuration (layers extract to `/opt`). */
-export const COLLECTOR_CONFIG_DIR = 'cdk-serverless-tracing';
-export const COLLECTOR_CONFIG_FILE = 'collector.yaml';
-export const COLLECTOR_CONFIG_PATH = `/opt/${COLLECTOR_CONFIG_DIR}/${COLLECTOR_CONFIG_FILE}`;
-
-/** The local OTLP/HTTP endpoint of the collector extension. */
-export const COLLECTOR_OTLP_HTTP_ENDPOINT = 'localhost:4318';
-export const COLLECTOR_OTLP_GRPC_ENDPOINT = 'localhost:4317';
 
 /** The environment variables this library sets on a traced function. */
 export const ENV = {
@@ -52,3 +33,11 @@ export const SAMPLER_COLLECTOR_MODE = 'parentbased_always_on';
 
 /** The id of the child of the app root that records the edges of the trace map. */
 export const EDGES_ID = 'CdkServerlessTracingEdges';
+
+/**
+ * With ESM output, lets CommonJS code inside the bundle `require` Node.js built-ins
+ * (esbuild's `__require` shim throws "Dynamic require is not supported" otherwise). Used by the
+ * bundling of `TracedFunction` and by the build of the layer's shim.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __cstCreateRequire } from 'module'; const require = __cstCreateRequire(import.meta.url);";

@@ -1,8 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { SQS_DEFAULT_RETENTION, ResolvedQueueOptions } from './queue-defaults';
-import { warning } from './messaging';
-import { TracingWarning } from './validate';
+import { TracingWarning, warning } from '../../core/errors';
 
 /** What the validation of a traced queue needs besides its options. */
 export interface QueueFacts {

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { TracedQueueOptions } from '../messaging/traced-queue-options';
-import { mergeDefined } from './merge';
+import { TracedQueueOptions } from '../traced-queue-options';
+import { mergeDefined } from '../../core/merge';
 
 /** Queue options with every value decided (`encryptionMasterKey` stays optional). */
 export type ResolvedQueueOptions = Required<Omit<TracedQueueOptions, 'encryptionMasterKey'>> &

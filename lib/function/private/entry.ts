@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import * as path from 'path';
+import { layerPath } from '../../core/package-paths';
 
 /** The module specifier the fixed entry imports the user's handler module by. */
 export const USER_HANDLER_MODULE = 'cdk-serverless-tracing-user-handler';
@@ -19,7 +19,7 @@ export const WRAPPER_EXPORT = 'handler';
  * `.ts`, and compiled CommonJS would not tree-shake (about 180 KB instead of 74 KB).
  */
 export function tracedEntryPath(): string {
-  const file = path.join(__dirname, '..', '..', 'layer', 'entry', 'traced-entry.ts');
+  const file = layerPath('entry', 'traced-entry.ts');
   if (!fs.existsSync(file)) {
     throw new Error(`cdk-serverless-tracing: the traced entry is missing (${file}); reinstall the package`);
   }
@@ -33,7 +33,7 @@ export function tracedEntryPath(): string {
  * compiled to CommonJS that does not tree-shake).
  */
 export function runtimeIndexPath(): string {
-  const file = path.join(__dirname, '..', '..', 'layer', 'runtime', 'index.ts');
+  const file = layerPath('runtime', 'index.ts');
   if (!fs.existsSync(file)) {
     throw new Error(
       `cdk-serverless-tracing: the runtime sources are missing (${file}); reinstall the package`,

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { TracingCollector } from '../collector/tracing-collector';
+import { TracingCollector } from '../tracing-collector';
 import { COLLECTOR_CONFIG_DIR, COLLECTOR_CONFIG_FILE, COLLECTOR_LAYER_ACCOUNT } from './constants';
 import { pinnedDistribution, RenderedCollectorConfig } from './collector-config';
 

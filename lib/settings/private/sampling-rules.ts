@@ -4,7 +4,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { AlwaysKeep, AlwaysKeepKind, routeParts } from '../settings/always-keep';
+import { AlwaysKeep, AlwaysKeepKind, routeParts } from '../always-keep';
 
 /** The malformed rules of an `alwaysKeep` list, each message naming the rule's index. */
 export function alwaysKeepErrors(rules: readonly AlwaysKeep[] | undefined, prop = 'alwaysKeep'): string[] {

@@ -1,29 +1,14 @@
-import { Annotations, Aspects, Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { TraceEdge, TraceEdges } from '../trace-map/trace-edges';
-import { OPTED_OUT, POLICY_ASPECT, TRACED_CONSTRUCT, WARNING_PREFIX } from './constants';
-import { DEFAULT_FUNCTION_TIMEOUT } from './defaults';
-import { TracingWarning } from './validate';
+import { throwIfAny, TracingWarning, warning } from '../../core/errors';
+import { coveredByPolicy, isTracedConstruct } from '../../core/markers';
+import type { TraceEdge } from '../../trace-map/trace-edge';
+import { TraceEdges } from '../../trace-map/trace-edges';
 
-/**
- * Whether a `TracingPolicy` added to an enclosing scope will trace this function at synth: a
- * Node.js `lambda.Function` that was not opted out (the policy must be added before the wiring).
- */
-export function coveredByPolicy(construct: IConstruct): boolean {
-  if (!(construct instanceof lambda.Function)) return false;
-  if ((construct as unknown as Record<symbol, unknown>)[OPTED_OUT] !== undefined) return false;
-  if (construct.runtime.family !== lambda.RuntimeFamily.NODEJS) return false;
-  return construct.node.scopes.some((s) =>
-    Aspects.of(s).all.some((a) => (a as unknown as Record<symbol, unknown>)[POLICY_ASPECT] === true),
-  );
-}
-
-/** Whether a construct is traced by this library (a `TracedFunction`). */
-export function isTracedConstruct(construct: IConstruct): boolean {
-  return (construct as unknown as Record<symbol, unknown>)[TRACED_CONSTRUCT] === true;
-}
+// How producers and consumers are wired to a traced queue or topic: the checks, the producer's
+// environment variable and permissions, and the edges of the trace map.
 
 /** `PaymentEvents` → `PAYMENT_EVENTS`, `audit-queue` → `AUDIT_QUEUE`. */
 export function constantCase(id: string): string {
@@ -37,33 +22,6 @@ export function constantCase(id: string): string {
 
 /** A valid Lambda environment variable name. */
 export const ENV_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-
-/**
- * Throws one error for a list of problems: `<header>: <problem>` for one, a bulleted list for
- * several. Does nothing for an empty list.
- */
-export function throwIfAny(header: string, errors: readonly string[]): void {
-  if (errors.length === 1) {
-    throw new Error(`${header}: ${errors[0]}`);
-  }
-  if (errors.length > 1) {
-    throw new Error(`${header}:\n  - ${errors.join('\n  - ')}`);
-  }
-}
-
-/** A warning with the library's id prefix. */
-export function warning(id: string, message: string): TracingWarning {
-  return { id: `${WARNING_PREFIX}${id}`, message };
-}
-
-/** The timeout of a function, when it is known at synth. */
-export function functionTimeout(fn: lambda.IFunction): Duration | undefined {
-  if (!(fn instanceof lambda.Function)) {
-    return undefined; // an imported function: its timeout is not known at synth
-  }
-  const timeout = fn.timeout ?? DEFAULT_FUNCTION_TIMEOUT;
-  return timeout.isUnresolved() ? undefined : timeout;
-}
 
 /** The environment variable names this library set on each producer, and what they point to. */
 const producerVariables = new WeakMap<IConstruct, Map<string, string>>();

@@ -5,8 +5,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as xray from 'aws-cdk-lib/aws-xray';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { TransactionSearch, TransactionSearchKind } from '../collector/transaction-search';
-import { WARNING_PREFIX } from './constants';
+import { TransactionSearch, TransactionSearchKind } from '../transaction-search';
+import { WARNING_PREFIX } from '../../core/constants';
 
 /** The id of the per-stack child that holds the Transaction Search resources. */
 export const TRANSACTION_SEARCH_ID = 'CdkServerlessTracingTransactionSearch';

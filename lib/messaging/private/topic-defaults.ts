@@ -1,5 +1,5 @@
-import { TracedTopicOptions } from '../messaging/traced-topic-options';
-import { mergeDefined } from './merge';
+import { TracedTopicOptions } from '../traced-topic-options';
+import { mergeDefined } from '../../core/merge';
 
 /** Topic options with every value decided (`masterKey` stays optional: the managed key by default). */
 export type ResolvedTopicOptions = Required<Omit<TracedTopicOptions, 'masterKey'>> &

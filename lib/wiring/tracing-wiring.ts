@@ -3,18 +3,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
 import { TracingCollectorKind } from '../collector/tracing-collector';
 import { TracingExporterKind } from '../collector/tracing-exporter';
+import { renderCollectorConfig, RenderedCollectorConfig } from '../collector/private/collector-config';
+import { collectorConfigLayer, collectorLayerArn } from '../collector/private/collector-layers';
+import { COLLECTOR_CONFIG_PATH, COLLECTOR_OTLP_HTTP_ENDPOINT } from '../collector/private/constants';
+import { setUpXrayExport } from '../collector/private/transaction-search-resources';
+import { ENV, SAMPLER, SAMPLER_COLLECTOR_MODE } from '../core/constants';
 import { SamplingMode } from '../settings/tracing-options';
-import { renderCollectorConfig, RenderedCollectorConfig } from './collector-config';
-import { collectorConfigLayer, collectorLayerArn } from './collector-layers';
-import {
-  COLLECTOR_CONFIG_PATH,
-  COLLECTOR_OTLP_HTTP_ENDPOINT,
-  ENV,
-  SAMPLER,
-  SAMPLER_COLLECTOR_MODE,
-} from './constants';
-import { ResolvedTracingOptions } from './defaults';
-import { setUpXrayExport } from './transaction-search-resources';
+import { ResolvedTracingOptions } from './options';
 
 /**
  * What makes a function traced, whoever built it (`TracedFunction`, or `TracingPolicy` on a

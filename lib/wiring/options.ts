@@ -4,9 +4,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
 import { TracingCollector } from '../collector/tracing-collector';
 import { TracingExporter } from '../collector/tracing-exporter';
+import { mergeDefined } from '../core/merge';
 import { SamplingMode, TracingOptions } from '../settings/tracing-options';
 import { TracingSettings } from '../settings/tracing-settings';
-import { mergeDefined } from './merge';
 
 /** Tracing options with every value decided. */
 export type ResolvedTracingOptions = Required<TracingOptions>;
@@ -77,26 +77,8 @@ function asList<T>(value: readonly T[] | undefined): T[] {
   return Array.isArray(value) ? [...value] : [];
 }
 
-/** Bundling defaults of a traced function (the user's bundling props override them). */
-export const DEFAULT_BUNDLING = {
-  minify: true,
-  sourceMap: false,
-  // The OpenTelemetry packages' ESM builds tree-shake to a much smaller bundle than their CJS builds.
-  mainFields: ['module', 'main'],
-} as const;
-
 /** The default runtime of a traced function. */
 export const DEFAULT_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /** The default log format of a traced function (structured logs carry the trace id). */
 export const DEFAULT_LOGGING_FORMAT = lambda.LoggingFormat.JSON;
-
-/** The function timeout CDK uses when none is given. */
-export const DEFAULT_FUNCTION_TIMEOUT = Duration.seconds(3);
-
-/**
- * With ESM output, lets CommonJS code inside the bundle `require` Node.js built-ins
- * (esbuild's `__require` shim throws "Dynamic require is not supported" otherwise).
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __cstCreateRequire } from 'module'; const require = __cstCreateRequire(import.meta.url);";

@@ -3,15 +3,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { BuildOptions } from 'esbuild';
-import { ESM_REQUIRE_BANNER } from './defaults';
-import { SHIM_DEFINES, SHIM_FILE, TRACING_LAYER_DIR } from './layer-constants';
+import { ESM_REQUIRE_BANNER } from '../../core/constants';
+import { SHIM_DEFINES, SHIM_FILE, TRACING_LAYER_DIR } from '../../core/layer-constants';
+import { layerPath } from '../../core/package-paths';
 
 // The build of the layer's one file, `cdk-serverless-tracing/handler.mjs`: `layer/shim/handler.ts`
 // and the runtime it imports, bundled by the esbuild package this library depends on (no Docker).
 // Internal to the library: not exported from the package entry.
 
 /** The folder `layer/` of this package (run-time sources, shipped as TypeScript). */
-const LAYER_SOURCES = path.join(__dirname, '..', '..', 'layer');
+const LAYER_SOURCES = layerPath();
 
 /** The folders whose files go into the shim; their contents are part of its hash. */
 const SOURCE_DIRS = ['shim', 'runtime'] as const;

@@ -1,7 +1,6 @@
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { warning } from './messaging';
 import { ResolvedTopicOptions } from './topic-defaults';
-import { TracingWarning } from './validate';
+import { TracingWarning, warning } from '../../core/errors';
 
 /** Every invalid prop of a traced topic, each message naming the prop and the fix. */
 export function tracedTopicErrors(options: ResolvedTopicOptions): string[] {

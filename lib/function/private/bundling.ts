@@ -1,6 +1,14 @@
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import { DEFAULT_BUNDLING, ESM_REQUIRE_BANNER } from './defaults';
+import { ESM_REQUIRE_BANNER } from '../../core/constants';
 import { HANDLER_EXPORT_DEFINE, RUNTIME_MODULE, runtimeIndexPath, USER_HANDLER_MODULE } from './entry';
+
+/** Bundling defaults of a traced function (the user's bundling props override them). */
+export const DEFAULT_BUNDLING = {
+  minify: true,
+  sourceMap: false,
+  // The OpenTelemetry packages' ESM builds tree-shake to a much smaller bundle than their CJS builds.
+  mainFields: ['module', 'main'],
+} as const;
 
 /**
  * The library's bundling defaults, the user's bundling props, then what the wrapper needs (the

@@ -1,69 +1,21 @@
-import * as fs from 'fs';
 import { Duration, Token } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
+import { COLLECTOR_VERSION_PATTERN } from '../collector/private/collector-layers';
 import { TracingCollectorKind } from '../collector/tracing-collector';
 import { TracingExporterKind } from '../collector/tracing-exporter';
-import { WARNING_PREFIX } from './constants';
-import { COLLECTOR_VERSION_PATTERN } from './collector-layers';
+import { DEFAULT_FUNCTION_TIMEOUT } from '../core/function-timeout';
 import { SamplingMode } from '../settings/tracing-options';
-import { DEFAULT_FUNCTION_TIMEOUT, ResolvedTracingOptions } from './defaults';
+import { ResolvedTracingOptions } from './options';
 
-/** What the validation of a traced function needs besides the tracing options. */
-export interface FunctionFacts {
-  readonly entry?: string;
-  readonly handler?: string;
-  readonly hasCode: boolean;
-  readonly runtime: lambda.Runtime;
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** What the validation of tracing options needs to know about the function. */
+export interface OptionFacts {
+  /** The function's timeout. @default - CDK's default, 3 seconds */
   readonly timeout?: Duration;
-  readonly loggingFormat?: lambda.LoggingFormat;
-  readonly hasOwnLogGroup: boolean;
-  readonly logRetentionGiven: boolean;
-  /** Our variables that the user's `environment` sets to another value. */
-  readonly overriddenEnvironment: readonly string[];
   /** The sampling budget of the enclosing settings, if any. */
   readonly samplingBudget?: { readonly maxSamplingRatio: number; readonly setBy: string };
 }
-
-/** A warning for a safe default the user overrode. */
-export interface TracingWarning {
-  readonly id: string;
-  readonly message: string;
-}
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
-
-/** Every invalid prop of a traced function, each message naming the prop and the fix. */
-export function tracedFunctionErrors(options: ResolvedTracingOptions, facts: FunctionFacts): string[] {
-  const errors: string[] = [];
-
-  if (facts.hasCode) {
-    errors.push('code is not supported: TracedFunction bundles entry with the tracing runtime; remove code');
-  }
-  if (!facts.entry) {
-    errors.push('entry is required: give the path of the file that exports your handler');
-  } else if (!fs.existsSync(facts.entry)) {
-    errors.push(`entry file not found: ${facts.entry} (give the path of the file that exports your handler)`);
-  }
-  if (facts.handler !== undefined && !IDENTIFIER.test(facts.handler)) {
-    errors.push(
-      `handler must be the name of the exported function, a JavaScript identifier (got '${facts.handler}')`,
-    );
-  }
-  if (facts.runtime.family !== lambda.RuntimeFamily.NODEJS) {
-    errors.push(
-      `runtime must be a Node.js runtime (got ${facts.runtime.name}); use e.g. lambda.Runtime.NODEJS_24_X`,
-    );
-  }
-
-  errors.push(...tracingOptionErrors(options, facts));
-  return errors;
-}
-
-/** What the validation of tracing options needs to know about the function. */
-export type OptionFacts = Pick<FunctionFacts, 'timeout' | 'samplingBudget'>;
 
 /**
  * Every invalid tracing option (whoever applies them: `TracedFunction` or `TracingPolicy`), each
@@ -202,77 +154,10 @@ function xrayExporterErrors(options: ResolvedTracingOptions): string[] {
   return errors;
 }
 
-/** Warnings for the safe defaults a user overrode. */
-export function tracedFunctionWarnings(
-  options: ResolvedTracingOptions,
-  facts: FunctionFacts,
-): TracingWarning[] {
-  const warnings: TracingWarning[] = [];
-  const warn = (id: string, message: string) => warnings.push({ id: `${WARNING_PREFIX}${id}`, message });
-
-  if (facts.hasOwnLogGroup) {
-    if (facts.logRetentionGiven) {
-      warn(
-        'logRetentionIgnored',
-        'logRetention is ignored because logGroup is given: set the retention on your log group',
-      );
-    }
-  } else if (options.logRetention === logs.RetentionDays.INFINITE) {
-    warn(
-      'logRetentionInfinite',
-      'logRetention is INFINITE: logs are kept (and billed) forever; choose a retention such as RetentionDays.ONE_MONTH',
-    );
-  }
-  if (options.keepErrors === false) {
-    warn(
-      'keepErrorsDisabled',
-      'keepErrors is false: failed invocations are exported only when their trace is sampled',
-    );
-  }
-  if (!Token.isUnresolved(options.samplingRatio) && options.samplingRatio === 0) {
-    warn(
-      'samplingRatioZero',
-      'samplingRatio is 0: no new trace is sampled' +
-        (options.keepErrors ? ' (failed invocations are still exported)' : ' and no span is exported'),
-    );
-  }
-  if (facts.loggingFormat === lambda.LoggingFormat.TEXT) {
-    warn(
-      'loggingFormatText',
-      'loggingFormat is TEXT: log lines cannot be joined to traces by field; use lambda.LoggingFormat.JSON',
-    );
-  }
-  if (facts.overriddenEnvironment.length > 0) {
-    warn(
-      'environmentOverride',
-      `environment overrides ${facts.overriddenEnvironment.join(', ')}, which TracedFunction sets from its ` +
-        'tracing options; set the matching option instead',
-    );
-  }
-  const endpoint = options.exporter.kind === TracingExporterKind.OTLP ? options.exporter.endpoint : undefined;
-  if (endpoint && !Token.isUnresolved(endpoint) && isInsecureRemote(endpoint)) {
-    warn(
-      'insecureEndpoint',
-      `exporter endpoint ${endpoint} is plain http:// to a remote host: spans and headers travel unencrypted; use https://`,
-    );
-  }
-  return warnings;
-}
-
 function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);
     return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-function isInsecureRemote(value: string): boolean {
-  try {
-    const url = new URL(value);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    return url.protocol === 'http:' && !['localhost', '127.0.0.1', '::1'].includes(host);
   } catch {
     return false;
   }
