@@ -12,6 +12,7 @@ import { OtlpReceiver, SPAN_KIND, STATUS, isSampled, type ReceivedSpan } from '.
 import { runLocal, synthExample, type LocalRunResult } from '../../bin/local/local-run';
 import { WATERFALL, type WaterfallLayout } from '../../bin/local/waterfall';
 import { PARENT_SPAN_ID, TRACE_ID, traceparent } from '../helpers/events';
+import { CHROMIUM, requireProgram, testNeeding } from '../helpers/requirements';
 
 // `npm start` in-process: the example synthesized once, then its flow run locally (each
 // invocation its bundle in a fresh Node.js process) against the local stand-ins.
@@ -267,15 +268,9 @@ test('a record that is not a payment fails alone; the others are reconciled', as
 
 // ---- The waterfall page, rendered by headless Chromium -------------------------------------
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
 /** A screenshot of a page served from 127.0.0.1, at the given size. */
 async function screenshot(html: string, width: number, height: number): Promise<PNG> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `headless Chromium is needed at ${CHROMIUM} (Debian: apt-get install chromium), or set CHROMIUM`,
-    );
-  }
+  const chromium = requireProgram(CHROMIUM);
   const server = new StaticServer((req, _body, res) => {
     if (req.url === '/trace.html')
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
@@ -303,7 +298,7 @@ async function screenshot(html: string, width: number, height: number): Promise<
     ];
     let stderr = '';
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(chromium, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       const timer = setTimeout(() => child.kill(), 60_000);
       child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', reject);
@@ -360,36 +355,39 @@ function missingBars(png: PNG, layout: WaterfallLayout): string[] {
   return problems;
 }
 
-test('the waterfall page draws every span as a bar where its layout puts it', async () => {
-  const run = await runLocal({ stage: 'Dev', fail: true, assemblyDir, outDir: join(work, 'page') });
-  expect(run.problems).toEqual([]);
-  const layout = run.layout!;
-  const html = readFileSync(run.htmlFile!, 'utf8');
-  // Self-contained: no scripts, nothing loaded from elsewhere.
-  expect(html).not.toMatch(/<script|<link|@import|url\(|src=/i);
-  // One bar per span, each placed with the layout's numbers.
-  expect(layout.bars.map((b) => b.spanId).sort()).toEqual(run.spans.map((s) => s.spanId).sort());
-  for (const bar of layout.bars) {
-    expect(html).toContain(
-      `data-span-id="${bar.spanId}" data-trace-id="${run.spans.find((s) => s.spanId === bar.spanId)!.traceId}" style="left:${bar.x}px;top:${bar.y}px;width:${bar.width}px;height:${bar.height}px;background:${bar.color}"`,
-    );
-  }
-  // The failed payment's spans are error-coloured, the others have their service's colour.
-  const errors = run.spans.filter((s) => s.status.code === STATUS.ERROR).map((s) => s.spanId);
-  expect(errors).toHaveLength(2);
-  for (const bar of layout.bars) expect(bar.color === WATERFALL.error).toBe(errors.includes(bar.spanId));
+testNeeding(CHROMIUM, 'the waterfall screenshot test')(
+  'the waterfall page draws every span as a bar where its layout puts it',
+  async () => {
+    const run = await runLocal({ stage: 'Dev', fail: true, assemblyDir, outDir: join(work, 'page') });
+    expect(run.problems).toEqual([]);
+    const layout = run.layout!;
+    const html = readFileSync(run.htmlFile!, 'utf8');
+    // Self-contained: no scripts, nothing loaded from elsewhere.
+    expect(html).not.toMatch(/<script|<link|@import|url\(|src=/i);
+    // One bar per span, each placed with the layout's numbers.
+    expect(layout.bars.map((b) => b.spanId).sort()).toEqual(run.spans.map((s) => s.spanId).sort());
+    for (const bar of layout.bars) {
+      expect(html).toContain(
+        `data-span-id="${bar.spanId}" data-trace-id="${run.spans.find((s) => s.spanId === bar.spanId)!.traceId}" style="left:${bar.x}px;top:${bar.y}px;width:${bar.width}px;height:${bar.height}px;background:${bar.color}"`,
+      );
+    }
+    // The failed payment's spans are error-coloured, the others have their service's colour.
+    const errors = run.spans.filter((s) => s.status.code === STATUS.ERROR).map((s) => s.spanId);
+    expect(errors).toHaveLength(2);
+    for (const bar of layout.bars) expect(bar.color === WATERFALL.error).toBe(errors.includes(bar.spanId));
 
-  const png = await screenshot(html, layout.width, layout.height);
-  expect([png.width, png.height]).toEqual([layout.width, layout.height]);
-  expect(missingBars(png, layout)).toEqual([]);
+    const png = await screenshot(html, layout.width, layout.height);
+    expect([png.width, png.height]).toEqual([layout.width, layout.height]);
+    expect(missingBars(png, layout)).toEqual([]);
 
-  // The check sees a bar that is not drawn.
-  const [first] = layout.bars;
-  const broken = html.replace(`data-span-id="${first.spanId}"`, `data-span-id="${first.spanId}" hidden`);
-  const withoutBar = await screenshot(broken, layout.width, layout.height);
-  expect(missingBars(withoutBar, layout)).toEqual([
-    expect.stringContaining(`span ${first.spanId}: rgb(255,255,255) at its bar's centre`),
-    expect.stringContaining(`span ${first.spanId}: its bar does not reach`),
-    expect.stringContaining(`span ${first.spanId}: its bar does not reach`),
-  ]);
-});
+    // The check sees a bar that is not drawn.
+    const [first] = layout.bars;
+    const broken = html.replace(`data-span-id="${first.spanId}"`, `data-span-id="${first.spanId}" hidden`);
+    const withoutBar = await screenshot(broken, layout.width, layout.height);
+    expect(missingBars(withoutBar, layout)).toEqual([
+      expect.stringContaining(`span ${first.spanId}: rgb(255,255,255) at its bar's centre`),
+      expect.stringContaining(`span ${first.spanId}: its bar does not reach`),
+      expect.stringContaining(`span ${first.spanId}: its bar does not reach`),
+    ]);
+  },
+);
