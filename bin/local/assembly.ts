@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TRACE_MAP_FILE, type TraceMap, type TraceMapNode } from '../../lib';
 import { ACCOUNT, REGION } from './lambda-events';
@@ -251,23 +251,83 @@ class Templates {
 
   /** The asset directory of a function's code: the file asset whose object key is the template's S3 key. */
   private assetDir(node: TraceMapNode, s3Key: string | undefined): string {
-    const manifestFile = join(
-      this.assemblyDir,
-      node.stack!.templateFile.replace(/\.template\.json$/, '.assets.json'),
-    );
-    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
-      files?: Record<
+    const templateFile = join(this.assemblyDir, node.stack!.templateFile);
+    const dir = s3Key === undefined ? undefined : assetDirOf(templateFile, s3Key);
+    if (!dir) {
+      throw new Error(
+        `${node.id}: the code asset ${s3Key} is not in the assets of ${templateFile} (an inline or image function?)`,
+      );
+    }
+    return dir;
+  }
+}
+
+/** The directory of the file asset of a template whose object key is `s3Key`, from the stack's asset manifest. */
+function assetDirOf(templateFile: string, s3Key: string): string | undefined {
+  const manifestFile = templateFile.replace(/\.template\.json$/, '.assets.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+    files?: Record<
+      string,
+      { source: { path?: string }; destinations: Record<string, { objectKey: string }> }
+    >;
+  };
+  for (const asset of Object.values(manifest.files ?? {})) {
+    if (asset.source.path && Object.values(asset.destinations).some((d) => d.objectKey === s3Key)) {
+      return join(dirname(manifestFile), asset.source.path);
+    }
+  }
+  return undefined;
+}
+
+/** A function's collector as the cloud assembly deploys it. */
+export interface DeployedCollector {
+  /** The construct path of the function (its `aws:cdk:path` without `/Resource`). */
+  readonly path: string;
+  /** The collector configuration in the function's configuration layer. */
+  readonly yaml: string;
+  /** The function's environment variables in the template (values that are not strings stay as CloudFormation wrote them). */
+  readonly environment: Record<string, unknown>;
+}
+
+/**
+ * Every function of a cloud assembly (all stages) that runs the collector next to it
+ * (`OPENTELEMETRY_COLLECTOR_CONFIG_URI` set), with the configuration its configuration layer holds.
+ */
+export function deployedCollectors(assemblyDir: string): DeployedCollector[] {
+  const found: DeployedCollector[] = [];
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory() && entry.name.startsWith('assembly-')) visit(join(dir, entry.name));
+      if (!entry.isFile() || !entry.name.endsWith('.template.json')) continue;
+      const templateFile = join(dir, entry.name);
+      const resources = (JSON.parse(readFileSync(templateFile, 'utf8')) as Json).Resources as Record<
         string,
-        { source: { path?: string }; destinations: Record<string, { objectKey: string }> }
+        { Type: string; Properties?: Json; Metadata?: Json }
       >;
-    };
-    for (const asset of Object.values(manifest.files ?? {})) {
-      if (asset.source.path && Object.values(asset.destinations).some((d) => d.objectKey === s3Key)) {
-        return join(dirname(manifestFile), asset.source.path);
+      for (const resource of Object.values(resources)) {
+        const props = (resource.Properties ?? {}) as FunctionResource['Properties'] & { Layers?: unknown[] };
+        const environment = props.Environment?.Variables ?? {};
+        if (resource.Type !== 'AWS::Lambda::Function' || !environment.OPENTELEMETRY_COLLECTOR_CONFIG_URI)
+          continue;
+        const configFile = (props.Layers ?? [])
+          .map((layer) => resources[String((layer as Json).Ref)])
+          .filter((layer) => layer?.Type === 'AWS::Lambda::LayerVersion')
+          .map((layer) => {
+            const key = ((layer.Properties?.Content ?? {}) as Json).S3Key;
+            const assetDir = assetDirOf(templateFile, String(key));
+            return assetDir && join(assetDir, 'cdk-serverless-tracing', 'collector.yaml');
+          })
+          .find((file) => file !== undefined && existsSync(file));
+        if (!configFile)
+          throw new Error(`${templateFile}: a function with a collector has no configuration layer`);
+        found.push({
+          path: String(resource.Metadata?.['aws:cdk:path']).replace(/\/Resource$/, ''),
+          yaml: readFileSync(configFile, 'utf8'),
+          environment,
+        });
       }
     }
-    throw new Error(
-      `${node.id}: the code asset ${s3Key} is not in ${manifestFile} (an inline or image function?)`,
-    );
-  }
+  };
+  visit(assemblyDir);
+  return found;
 }

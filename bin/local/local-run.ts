@@ -2,11 +2,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { paymentApp } from '../example/payment-app';
-import { readFlow, type LocalFlow, type LocalFunction } from './assembly';
+import { deployedCollectors, readFlow, type LocalFlow, type LocalFunction } from './assembly';
+import { CollectorProcess, deprecationWarnings, hasCollector, localCollectorConfig } from './collector';
 import { FraudApiStandIn } from './fraud-api';
-import { httpApiRequest } from './lambda-events';
+import { httpApiRequest, REGION } from './lambda-events';
 import { invokeBundle, type InvocationOutcome } from './lambda-process';
 import { LocalAws } from './local-aws';
+import { freePort } from './local-server';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 import { groupTraces, renderTree, treeRows, type TraceGroup, type TreeRow } from './trace-tree';
 import { layoutWaterfall, renderWaterfall, type WaterfallLayout } from './waterfall';
@@ -32,6 +34,29 @@ export interface LocalRunOptions {
   readonly assemblyDir?: string;
   /** Progress lines. @default - none */
   readonly progress?: (line: string) => void;
+  /**
+   * Run each function's collector (`otelcol-lambda`) with the configuration its layer holds, and
+   * let the function export to it, as in Lambda.
+   *
+   * @default - when `npm run collector:build` built it on this machine
+   */
+  readonly collector?: boolean;
+}
+
+/** One function's collector in a local run. */
+export interface LocalCollector {
+  /** The function's label. */
+  readonly fn: string;
+  /** What the built collector lacks and the local configuration leaves out (`decouple`). */
+  readonly removed: readonly string[];
+  /** From start to "Everything is ready", in milliseconds. */
+  readonly startupMs: number;
+  /** Peak resident memory of the collector process, in kilobytes. */
+  readonly peakRssKb?: number;
+  /** The collector's warnings about deprecated component names (none expected). */
+  readonly deprecations: readonly string[];
+  /** Its log. */
+  readonly log: string;
 }
 
 /** One payment sent to `POST /payments`. */
@@ -64,6 +89,10 @@ export interface LocalRunResult {
   readonly payments: PaymentOutcome[];
   readonly consumers: ConsumerOutcome[];
   readonly spans: ReceivedSpan[];
+  /** The functions' collectors, when they ran (`collector`). */
+  readonly collectors?: LocalCollector[];
+  /** The `user-agent` of each export request the receiver got: who sent the spans. */
+  readonly exportedBy: string[];
   readonly groups: TraceGroup[];
   readonly rows: TreeRow[];
   readonly tree: string;
@@ -77,7 +106,8 @@ export interface LocalRunResult {
 /** Synthesizes the example app (both stages) into `outdir`, afresh; returns it. */
 export function synthExample(outdir: string): string {
   rmSync(outdir, { recursive: true, force: true });
-  const app = new App({ outdir });
+  // Path metadata, as `cdk synth` writes it: resources name their construct path.
+  const app = new App({ outdir, context: { 'aws:cdk:enable-path-metadata': true } });
   paymentApp(app);
   app.synth();
   return outdir;
@@ -102,6 +132,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
   }
 
   const receiver = new OtlpReceiver();
+  const collectors = new Map<LocalFunction, RunningCollector>();
   const aws = new LocalAws();
   const fraud = new FraudApiStandIn(FAILING_CARD);
   try {
@@ -115,10 +146,21 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     aws.subscribe(...flow.subscriptions);
     const entry = flow.routes.find((r) => r.route === ROUTE)?.fn;
     if (!entry) throw new Error(`stage ${stage} has no route ${ROUTE} in its trace map`);
+    const useCollector = options.collector ?? hasCollector();
+    if (options.collector === undefined && !useCollector) {
+      progress(
+        'otelcol-lambda is not built on this machine (npm run collector:build): the functions export to the receiver directly',
+      );
+    }
+    const functions = [entry, ...flow.consumers.map((c) => c.fn)];
+    const endpoints = useCollector
+      ? await startCollectors(assemblyDir, functions, receiver.endpoint, collectors, progress)
+      : new Map<LocalFunction, string>();
     const invoke = (fn: LocalFunction, event: unknown): Promise<InvocationOutcome> => {
       progress(`${fn.label}: ${describe(event)}`);
       return invokeBundle(fn.bundle, event, {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        // Its collector, as the collector extension on localhost:4318 in Lambda; else the receiver.
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.get(fn) ?? receiver.endpoint,
         // Every AWS service the functions call goes to the local endpoint (it answers SNS, SQS, EventBridge).
         AWS_ENDPOINT_URL: aws.endpoint,
       });
@@ -160,7 +202,8 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     }
 
     // The functions export as they would to the collector extension: done once written, not
-    // answered. Let the receiver read what was sent.
+    // answered. Each collector, stopped, exports what it holds; then let the receiver read it.
+    const collected = await stopCollectors(collectors);
     await receiver.idle(100);
     const spans = [...receiver.spans];
     const groups = groupTraces(spans);
@@ -175,10 +218,12 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       payments: paid,
       consumers,
       spans,
+      ...(useCollector ? { collectors: collected } : {}),
+      exportedBy: receiver.requests.map((r) => String(r.headers['user-agent'] ?? '')),
       groups,
       rows,
       tree: renderTree(rows),
-      problems: problemsOf(flow, paid, consumers, spans, keepErrors),
+      problems: [...problemsOf(flow, paid, consumers, spans, keepErrors), ...collectorProblems(collected)],
     };
     const htmlFile = join(outDir, 'trace.html');
     if (spans.length === 0) {
@@ -197,8 +242,88 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     );
     return { ...result, layout, htmlFile };
   } finally {
+    await Promise.all([...collectors.values()].map((c) => c.process.stop()));
     await Promise.all([receiver.stop(), aws.stop(), fraud.stop()]);
   }
+}
+
+/** A function's collector while the run goes on. */
+interface RunningCollector {
+  readonly process: CollectorProcess;
+  readonly removed: readonly string[];
+}
+
+/**
+ * Starts one collector per function with the configuration of its configuration layer, its
+ * receiver on a free port of 127.0.0.1 and its exporter pointed at the local receiver (OTLP/JSON);
+ * returns the endpoint each function exports to.
+ */
+async function startCollectors(
+  assemblyDir: string,
+  functions: readonly LocalFunction[],
+  receiverEndpoint: string,
+  started: Map<LocalFunction, RunningCollector>,
+  progress: (line: string) => void,
+): Promise<Map<LocalFunction, string>> {
+  const deployed = new Map(deployedCollectors(assemblyDir).map((c) => [c.path, c]));
+  const endpoints = new Map<LocalFunction, string>();
+  for (const fn of new Set(functions)) {
+    const config = deployed.get(fn.id);
+    if (!config) throw new Error(`${fn.id} runs no collector in the cloud assembly`);
+    const httpPort = await freePort();
+    const local = localCollectorConfig(config.yaml, {
+      httpPort,
+      grpcPort: await freePort(),
+      exporterEndpoint: receiverEndpoint,
+      jsonEncoding: true,
+    });
+    const collector = new CollectorProcess(local.yaml, {
+      PATH: process.env.PATH,
+      ...fn.bundle.environment,
+      AWS_REGION: REGION,
+      // The X-Ray exporter signs with SigV4: credentials of the local run, never real ones.
+      AWS_ACCESS_KEY_ID: 'AKIDLOCALRUN',
+      AWS_SECRET_ACCESS_KEY: 'local-run-secret-access-key',
+    });
+    started.set(fn, { process: collector, removed: local.removed });
+    await collector.start();
+    progress(
+      `${fn.label}: otelcol-lambda ready in ${collector.startupMs!.toFixed(0)} ms on 127.0.0.1:${httpPort}` +
+        (local.removed.length > 0 ? ` (without ${local.removed.join(', ')})` : ''),
+    );
+    endpoints.set(fn, `http://127.0.0.1:${httpPort}`);
+  }
+  return endpoints;
+}
+
+/** Stops the collectors (each exports what it holds) and says how each ran. */
+async function stopCollectors(collectors: Map<LocalFunction, RunningCollector>): Promise<LocalCollector[]> {
+  const outcomes: LocalCollector[] = [];
+  for (const [fn, { process: collector, removed }] of collectors) {
+    const peakRssKb = collector.peakRssKb();
+    await collector.stop();
+    outcomes.push({
+      fn: fn.label,
+      removed,
+      startupMs: collector.startupMs ?? NaN,
+      peakRssKb,
+      deprecations: deprecationWarnings(collector.log),
+      log: collector.log,
+    });
+  }
+  collectors.clear();
+  return outcomes;
+}
+
+/** What the collectors did that they should not: warn about deprecated names, fail to export. */
+function collectorProblems(collectors: readonly LocalCollector[]): string[] {
+  return collectors.flatMap((c) => [
+    ...c.deprecations.map((line) => `${c.fn}'s collector: ${line}`),
+    ...c.log
+      .split('\n')
+      .filter((line) => /\terror\t/.test(line))
+      .map((line) => `${c.fn}'s collector: ${line}`),
+  ]);
 }
 
 function describe(event: unknown): string {

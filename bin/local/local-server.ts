@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 
 /**
  * An HTTP server of the local run on a free port of 127.0.0.1 that hands each request, with
@@ -13,7 +13,10 @@ export abstract class LocalServer {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        this.handle(req, raw.toString('utf8'), res, raw);
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this.endpoint;
@@ -32,7 +35,8 @@ export abstract class LocalServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  protected abstract handle(req: IncomingMessage, body: string, res: ServerResponse): void;
+  /** Answers a request; `raw` is the body as it arrived, `body` the same read as UTF-8. */
+  protected abstract handle(req: IncomingMessage, body: string, res: ServerResponse, raw: Buffer): void;
 }
 
 /** A server that answers every request with `respond` (a page for a test, a stand-in). */
@@ -44,4 +48,16 @@ export class StaticServer extends LocalServer {
   protected handle(req: IncomingMessage, body: string, res: ServerResponse): void {
     this.respond(req, body, res);
   }
+}
+
+/** A port of 127.0.0.1 that was free a moment ago (for a process that must be told its port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createNetServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { LocalServer } from './local-server';
 
 /** An attribute value as OTLP/JSON encodes it. */
@@ -45,7 +46,13 @@ export const STATUS = { UNSET: 0, OK: 1, ERROR: 2 } as const;
  */
 export class OtlpReceiver extends LocalServer {
   readonly spans: ReceivedSpan[] = [];
-  readonly requests: { path: string; contentType?: string; headers: IncomingMessage['headers'] }[] = [];
+  readonly requests: {
+    path: string;
+    contentType?: string;
+    headers: IncomingMessage['headers'];
+    /** The body, unzipped when it came gzip-encoded (an OTLP/protobuf body is kept as bytes only). */
+    body: Buffer;
+  }[] = [];
   mode: ReceiverMode = 'accept';
   private readonly hanging: ServerResponse[] = [];
 
@@ -90,13 +97,24 @@ export class OtlpReceiver extends LocalServer {
     return this.spans.map((span) => span.name);
   }
 
-  protected handle(req: IncomingMessage, body: string, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, _text: string, res: ServerResponse, raw: Buffer): void {
+    // The collector's otlp_http exporter compresses with gzip by default.
+    let bytes = raw;
+    try {
+      if (req.headers['content-encoding'] === 'gzip') bytes = gunzipSync(raw);
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const body = bytes.toString('utf8');
     this.requests.push({
       path: req.url ?? '',
       contentType: req.headers['content-type'],
       headers: req.headers,
+      body: bytes,
     });
     const json = String(req.headers['content-type']).includes('json');
+    const protobuf = String(req.headers['content-type']).includes('protobuf');
     if (this.mode === 'hang') {
       // Reads what arrived, then never answers.
       if (json) this.spans.push(...decode(JSON.parse(body) as OtlpExport));
@@ -105,6 +123,11 @@ export class OtlpReceiver extends LocalServer {
     }
     if (this.mode === 'fail') {
       res.writeHead(503).end();
+      return;
+    }
+    if (req.url === '/v1/traces' && protobuf) {
+      // Kept as bytes (no protobuf decoder here); an empty body is a valid ExportTraceServiceResponse.
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       return;
     }
     if (req.url !== '/v1/traces' || !json) {

@@ -41,6 +41,24 @@ export function report(result: LocalRunResult, stage: string): string {
       '',
     );
   }
+  if (result.collectors && result.collectors.length > 0) {
+    const range = (values: number[], unit: string, digits = 0) => {
+      const [lo, hi] = [Math.min(...values), Math.max(...values)];
+      return lo === hi
+        ? `${lo.toFixed(digits)} ${unit}`
+        : `${lo.toFixed(digits)}–${hi.toFixed(digits)} ${unit}`;
+    };
+    const removed = [...new Set(result.collectors.flatMap((c) => c.removed))];
+    const rss = result.collectors.flatMap((c) => (c.peakRssKb === undefined ? [] : [c.peakRssKb / 1024]));
+    lines.push(
+      `Each function exported to its own otelcol-lambda running the configuration its layer holds` +
+        (removed.length > 0 ? ` (without ${removed.join(', ')}, which this build lacks)` : '') +
+        `: ready in ${range(
+          result.collectors.map((c) => c.startupMs),
+          'ms',
+        )}${rss.length > 0 ? `, peak RSS ${range(rss, 'MB', 1)}` : ''}.`,
+    );
+  }
   lines.push(`${result.spans.length} spans; the waterfall: ${relative(process.cwd(), result.htmlFile!)}`);
   return lines.join('\n');
 }

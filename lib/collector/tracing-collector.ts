@@ -11,7 +11,7 @@ export interface LambdaLayerCollectorOptions {
   /**
    * The version of the upstream `opentelemetry-collector` Lambda layer (`major.minor.patch`).
    *
-   * @default '0.22.0' - the version whose components this library validates against
+   * @default '0.23.0' - the version whose components (and published regions) this library checks against
    */
   readonly version?: string;
 
@@ -28,7 +28,7 @@ export interface LambdaLayerCollectorOptions {
  * Whether and how an OpenTelemetry Collector runs next to the function.
  *
  * @example
- * TracingCollector.lambdaLayer({ version: '0.22.0' });
+ * TracingCollector.lambdaLayer({ version: '0.23.0' });
  * TracingCollector.none();
  */
 export class TracingCollector {

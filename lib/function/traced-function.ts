@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Lazy } from 'aws-cdk-lib';
+import { Annotations, Lazy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -134,6 +134,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       logRetentionGiven: props.logRetention !== undefined,
       overriddenEnvironment,
       samplingBudget: TracingSettings.budget(scope),
+      region: Stack.of(scope).region,
     };
     const errors = [...tracedFunctionErrors(options, facts), ...alwaysKeepErrors(props.alwaysKeep)];
     if (errors.length > 0) {

@@ -1,4 +1,4 @@
-import { Annotations, IAspect, Token } from 'aws-cdk-lib';
+import { Annotations, IAspect, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
@@ -128,6 +128,7 @@ export class TracingPolicy implements IAspect {
       ...tracingOptionErrors(options, {
         timeout: fn.timeout,
         samplingBudget: TracingSettings.budget(fn),
+        region: Stack.of(fn).region,
       }),
       ...alwaysKeepErrors(options.alwaysKeep),
     ];

@@ -1,5 +1,8 @@
-import { Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
 import { TracingCollectorKind } from '../collector/tracing-collector';
 import { TracingExporterKind } from '../collector/tracing-exporter';
@@ -7,7 +10,7 @@ import { renderCollectorConfig, RenderedCollectorConfig } from '../collector/pri
 import { collectorConfigLayer, collectorLayerArn } from '../collector/private/collector-layers';
 import { COLLECTOR_CONFIG_PATH, COLLECTOR_OTLP_HTTP_ENDPOINT } from '../collector/private/constants';
 import { setUpXrayExport } from '../collector/private/transaction-search-resources';
-import { ENV, SAMPLER, SAMPLER_COLLECTOR_MODE } from '../core/constants';
+import { ENV, SAMPLER, SAMPLER_COLLECTOR_MODE, WARNING_PREFIX } from '../core/constants';
 import { SamplingMode } from '../settings/tracing-options';
 import { ResolvedTracingOptions } from './options';
 
@@ -96,6 +99,30 @@ export function attachCollector(
   fn.addLayers(collectorLayer, collectorConfigLayer(fn, collectorConfig));
   for (const secret of collectorConfig.secrets) {
     secret.grantRead(fn);
+    // grantRead lets a key of the app decrypt for the function (in the key's policy), but adds
+    // nothing for an imported key: its policy is not the app's. The role gets kms:Decrypt on it,
+    // through Secrets Manager in the function's region only.
+    const key = secret.encryptionKey;
+    if (key !== undefined && !(key instanceof kms.Key)) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(fn).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
+    if (!(secret instanceof secretsmanager.Secret) && secret.encryptionKey === undefined) {
+      Annotations.of(fn).addWarningV2(
+        `${WARNING_PREFIX}importedSecretKeyUnknown`,
+        `the collector reads the imported secret ${secret.node.path}, whose encryption key is not known: if a ` +
+          'customer managed key encrypts it, import it with secretsmanager.Secret.fromSecretAttributes(this, id, ' +
+          '{ secretCompleteArn, encryptionKey }) so the function gets kms:Decrypt; without it the collector cannot ' +
+          'read the secret and the function fails at init',
+      );
+    }
   }
   if (options.exporter.kind === TracingExporterKind.XRAY && options.exporter.transactionSearch) {
     setUpXrayExport(fn, options.exporter.transactionSearch, options.logRetention);

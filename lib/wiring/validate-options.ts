@@ -1,6 +1,6 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
-import { COLLECTOR_VERSION_PATTERN } from '../collector/private/collector-layers';
+import { ExporterHeaderValue, ExporterHeaderValueKind } from '../collector/exporter-header-value';
+import { COLLECTOR_VERSION_PATTERN, collectorRegionErrors } from '../collector/private/collector-layers';
 import { TracingCollectorKind } from '../collector/tracing-collector';
 import { TracingExporterKind } from '../collector/tracing-exporter';
 import { DEFAULT_FUNCTION_TIMEOUT } from '../core/function-timeout';
@@ -15,6 +15,8 @@ export interface OptionFacts {
   readonly timeout?: Duration;
   /** The sampling budget of the enclosing settings, if any. */
   readonly samplingBudget?: { readonly maxSamplingRatio: number; readonly setBy: string };
+  /** The function's region (a token in an environment-agnostic stack). @default - not checked */
+  readonly region?: string;
 }
 
 /**
@@ -90,6 +92,7 @@ export function tracingOptionErrors(options: ResolvedTracingOptions, facts: Opti
             'TracingCollector.lambdaLayer() (the collector resolves the secret at start), or a plain header',
         );
       }
+      errors.push(...headerValueErrors(name, header, facts.region));
     }
   } else if (exporter.kind === TracingExporterKind.XRAY) {
     errors.push(...xrayExporterErrors(options));
@@ -109,7 +112,7 @@ export function tracingOptionErrors(options: ResolvedTracingOptions, facts: Opti
       !Token.isUnresolved(collector.version) &&
       !COLLECTOR_VERSION_PATTERN.test(collector.version)
     ) {
-      errors.push(`collector version must look like 0.22.0 (got '${collector.version}')`);
+      errors.push(`collector version must look like 0.23.0 (got '${collector.version}')`);
     }
     if (
       collector.layerArn !== undefined &&
@@ -120,6 +123,7 @@ export function tracingOptionErrors(options: ResolvedTracingOptions, facts: Opti
         `collector layerArn must be a Lambda layer version ARN, arn:aws:lambda:<region>:<account>:layer:<name>:<version> (got '${collector.layerArn}')`,
       );
     }
+    errors.push(...collectorRegionErrors(collector, facts.region));
   }
   return errors;
 }
@@ -161,4 +165,71 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether a character code is a control character other than tab (CR and LF among them), which an HTTP header value cannot hold. */
+function isControl(code: number): boolean {
+  return (code < 0x20 && code !== 0x09) || code === 0x7f;
+}
+
+/** The index of the first control character of a value (tab allowed), or -1. */
+function controlCharacterAt(value: string): number {
+  for (let i = 0; i < value.length; i++) {
+    if (isControl(value.charCodeAt(i))) return i;
+  }
+  return -1;
+}
+
+/** Whether a JSON field can be read by the collector's `${secretsmanager:<arn>#<field>}`. */
+function readableSecretField(field: string): boolean {
+  return (
+    field !== '' &&
+    !/[${}]/.test(field) &&
+    !field.includes(':-') &&
+    controlCharacterAt(field) === -1 &&
+    !field.includes('\t')
+  );
+}
+
+/**
+ * The problems of one header value, naming the header and never printing a value: a plain value
+ * with a character HTTP does not allow (every export would fail at run time), a secret's JSON
+ * field the collector would misread, a secret in another region than the function (the
+ * collector's `secretsmanager` provider reads in the function's own region).
+ */
+function headerValueErrors(name: string, header: ExporterHeaderValue, region: string | undefined): string[] {
+  const errors: string[] = [];
+  if (header.kind === ExporterHeaderValueKind.PLAIN) {
+    const value = header.value ?? '';
+    const bad = Token.isUnresolved(value) ? -1 : controlCharacterAt(value);
+    if (bad !== -1) {
+      errors.push(
+        `exporter header '${name}' has a character an HTTP header value cannot hold (code ${value.charCodeAt(bad)} ` +
+          `at position ${bad}; CR and LF among them): every export would fail; remove it`,
+      );
+    }
+    return errors;
+  }
+  const field = header.jsonField;
+  if (field !== undefined && !Token.isUnresolved(field) && !readableSecretField(field)) {
+    errors.push(
+      `exporter header '${name}': jsonField must be a non-empty JSON key without $, {, }, :- or control characters ` +
+        '(the collector reads the secret through ${secretsmanager:<arn>#<jsonField>}); rename the key in the secret',
+    );
+  }
+  const secretRegion = header.secret?.env.region;
+  if (
+    region !== undefined &&
+    secretRegion !== undefined &&
+    !Token.isUnresolved(region) &&
+    !Token.isUnresolved(secretRegion) &&
+    secretRegion !== region
+  ) {
+    errors.push(
+      `exporter header '${name}' reads secret ${header.secret!.node.path} in ${secretRegion}, but the function is in ` +
+        `${region} and its collector reads secrets in its own region: replicate the secret to ${region} ` +
+        '(replicaRegions) and use the replica, or create the secret there',
+    );
+  }
+  return errors;
 }

@@ -12,7 +12,7 @@ import { OtlpReceiver, SPAN_KIND, STATUS, isSampled, type ReceivedSpan } from '.
 import { runLocal, synthExample, type LocalRunResult } from '../../bin/local/local-run';
 import { WATERFALL, type WaterfallLayout } from '../../bin/local/waterfall';
 import { PARENT_SPAN_ID, TRACE_ID, traceparent } from '../helpers/events';
-import { CHROMIUM, requireProgram, testNeeding } from '../helpers/requirements';
+import { CHROMIUM, OTELCOL_LAMBDA, requireProgram, testNeeding } from '../helpers/requirements';
 
 // `npm start` in-process: the example synthesized once, then its flow run locally (each
 // invocation its bundle in a fresh Node.js process) against the local stand-ins.
@@ -132,6 +132,39 @@ test('Dev: the printed tree, one line per span indented under its parent, links 
     ),
   );
   expect(lines.filter((l) => l === `   ↳ link to publish Payments (${short})`)).toHaveLength(2);
+});
+
+testNeeding(OTELCOL_LAMBDA, 'the local run through the real collector')(
+  "Dev: each function exported through its own otelcol-lambda running its layer's configuration (without decouple), no deprecated name",
+  () => {
+    expect(dev.collectors?.map((c) => c.fn).sort()).toEqual(['Audit', 'Authorize', 'Reconcile']);
+    for (const c of dev.collectors!) {
+      expect(c.removed).toEqual(['decouple']);
+      expect(c.deprecations).toEqual([]);
+      expect(c.startupMs).toBeGreaterThan(0);
+      // It started and logged no error (an export that failed would be one).
+      expect(c.log).toContain('Everything is ready');
+      expect(c.log).not.toMatch(/\terror\t/);
+    }
+    // Every export the receiver got came from a collector, none from a function.
+    expect(dev.spans.length).toBeGreaterThan(0);
+    expect(dev.exportedBy.length).toBeGreaterThan(0);
+    for (const agent of dev.exportedBy)
+      expect(agent).toMatch(/^OpenTelemetry Collector .*\/0\.23\.0 \(linux\//);
+  },
+);
+
+test('without the collector (collector: false) the functions export to the receiver directly, as before', async () => {
+  const direct = await runLocal({
+    stage: 'Dev',
+    assemblyDir,
+    outDir: join(work, 'direct'),
+    collector: false,
+  });
+  expect(direct.problems).toEqual([]);
+  expect(direct.collectors).toBeUndefined();
+  expect(direct.exportedBy.some((agent) => agent.startsWith('OpenTelemetry Collector'))).toBe(false);
+  expect(direct.spans.map((s) => s.name).sort()).toEqual(dev.spans.map((s) => s.name).sort());
 });
 
 test('Prod --fail: the failed payment is exported though unsampled (keep errors), the successful one is not', async () => {

@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import * as path from 'path';
 
 // Tests that need a program this kind of machine does not ship. In CI (CI=true) the program is
 // required: .ci/run installs it, and the test fails with a clear message when it is missing.
@@ -20,6 +21,13 @@ export const CHROMIUM: RequiredProgram = {
   name: 'Chromium',
   path: process.env.CHROMIUM ?? '/usr/bin/chromium',
   enable: 'npm run setup:chromium',
+};
+
+/** The OpenTelemetry Collector with the Lambda layer's components, built from its Go modules. */
+export const OTELCOL_LAMBDA: RequiredProgram = {
+  name: 'otelcol-lambda',
+  path: path.join(__dirname, '..', '..', '.collector', 'bin', 'otelcol-lambda'),
+  enable: 'npm run collector:build',
 };
 
 /** Whether this run is CI (`.ci/run` runs with CI=true). */

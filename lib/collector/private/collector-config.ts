@@ -11,6 +11,10 @@ import { COLLECTOR_OTLP_GRPC_ENDPOINT, COLLECTOR_OTLP_HTTP_ENDPOINT } from './co
 /** The components and configuration providers of a collector distribution. */
 export interface CollectorDistribution {
   readonly version: string;
+  /** The regions the upstream layer of this version is published to. */
+  readonly regions: readonly string[];
+  /** Exporter names the collector still accepts as aliases (with a warning), each with the name to use. */
+  readonly deprecatedExporterNames: Readonly<Record<string, string>>;
   readonly receivers: readonly string[];
   readonly processors: readonly string[];
   readonly exporters: readonly string[];
@@ -74,10 +78,15 @@ export function renderCollectorConfig(
   const environment: Record<string, string> = {};
   const secrets: secretsmanager.ISecret[] = [];
 
-  /** A value for the file: literal when known at synth, else an `${env:...}` reference. */
+  /**
+   * A value for the file: known at synth, written with every `$` doubled (the collector's
+   * configuration resolver expands `${...}` in every value and reads `$$` as one `$`, so the
+   * value arrives as written); a deploy-time value (a token) goes through an environment variable
+   * read with `${env:...}`.
+   */
   const literal = (value: string): string => {
     if (!Token.isUnresolved(value)) {
-      return value;
+      return escapeConfigValue(value);
     }
     const name = `${ENV.COLLECTOR_VALUE_PREFIX}${Object.keys(environment).length}`;
     environment[name] = value;
@@ -91,16 +100,22 @@ export function renderCollectorConfig(
     // The region is read when the collector starts (Lambda sets AWS_REGION), so the file is the
     // same in every region and functions share one configuration layer.
     extensions = { sigv4auth: { region: '${env:AWS_REGION}', service: 'xray' } };
-    exporterName = 'otlphttp';
+    exporterName = 'otlp_http';
     exporterConfig = { traces_endpoint: XRAY_TRACES_ENDPOINT, auth: { authenticator: 'sigv4auth' } };
   } else if (exporter.kind === TracingExporterKind.OTLP) {
-    exporterName = 'otlphttp';
+    exporterName = 'otlp_http';
     const headers: Record<string, string> = {};
     for (const [name, header] of Object.entries(exporter.headers)) {
       if (header.kind === ExporterHeaderValueKind.SECRET && header.secret) {
         secrets.push(header.secret);
+        // The reference is the collector's own syntax: not escaped. The ARN is made of characters
+        // that need no escaping (or is a token, read from a variable); the JSON field is checked
+        // at synth to hold no `$`, `{` or `}`.
+        const arn = Token.isUnresolved(header.secret.secretArn)
+          ? literal(header.secret.secretArn)
+          : header.secret.secretArn;
         const field = header.jsonField ? `#${header.jsonField}` : '';
-        headers[name] = `\${secretsmanager:${literal(header.secret.secretArn)}${field}}`;
+        headers[name] = `\${secretsmanager:${arn}${field}}`;
       } else {
         headers[name] = literal(header.value ?? '');
       }
@@ -190,7 +205,12 @@ export function validateCollectorConfig(
     const components = asRecord(config[section]);
     for (const id of Object.keys(components)) {
       const type = id.split('/')[0];
-      if (!available[section].includes(type)) {
+      const current = section === 'exporters' ? distribution.deprecatedExporterNames?.[type] : undefined;
+      if (current !== undefined) {
+        problems.push(
+          `${section.slice(0, -1)} '${type}' is a deprecated name in the collector distribution ${distribution.version}: use '${current}'`,
+        );
+      } else if (!available[section].includes(type)) {
         problems.push(
           `${section.slice(0, -1)} '${type}' is not in the collector distribution ${distribution.version} ` +
             `(available: ${available[section].join(', ')})`,
@@ -300,4 +320,12 @@ function asRecord(v: unknown): Record<string, unknown> {
 
 function asArray(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
+}
+
+/**
+ * A plain value as the collector's configuration resolver must read it to return it unchanged:
+ * every `$` doubled (`$$` is the resolver's escape for one `$`), so no `${...}` in it is expanded.
+ */
+export function escapeConfigValue(value: string): string {
+  return value.replace(/\$/g, '$$$$');
 }

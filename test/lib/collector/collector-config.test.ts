@@ -21,9 +21,9 @@ function concreteSecret(): secretsmanager.ISecret {
 }
 
 describe('pinned distribution', () => {
-  test('is the upstream 0.22.0 component list', () => {
+  test('is the upstream 0.23.0 component list', () => {
     const d = pinnedDistribution();
-    expect(d.version).toBe('0.22.0');
+    expect(d.version).toBe('0.23.0');
     expect(d.processors).toEqual(expect.arrayContaining(['batch', 'decouple', 'probabilistic_sampler']));
     expect(d.processors).not.toContain('tail_sampling');
     expect(d.exporters).not.toContain('awsxray');
@@ -79,10 +79,10 @@ describe('renderCollectorConfig', () => {
     ).toEqual({ debug: { verbosity: 'normal' } });
   });
 
-  test('otlphttp exporter with secret references, never values', () => {
+  test('otlp_http exporter with secret references, never values', () => {
     const rendered = renderCollectorConfig(cases[3][1]());
     expect(rendered.config.exporters).toEqual({
-      otlphttp: {
+      otlp_http: {
         endpoint: 'https://otlp.example.com',
         headers: {
           'x-team': 'payments',
@@ -97,7 +97,7 @@ describe('renderCollectorConfig', () => {
 
   test('otlp without headers has no headers key', () => {
     const rendered = renderCollectorConfig(TracingExporter.otlp({ endpoint: 'https://otlp.example.com' }));
-    expect(rendered.config.exporters).toEqual({ otlphttp: { endpoint: 'https://otlp.example.com' } });
+    expect(rendered.config.exporters).toEqual({ otlp_http: { endpoint: 'https://otlp.example.com' } });
   });
 
   test('deploy-time values (tokens) go through environment variables, so the file is the same for every function', () => {
@@ -128,14 +128,14 @@ describe('renderCollectorConfig: every exporter with and without collector-side 
     [
       'otlp',
       () => TracingExporter.otlp({ endpoint: 'https://otlp.example.com' }),
-      { otlphttp: { endpoint: 'https://otlp.example.com' } },
+      { otlp_http: { endpoint: 'https://otlp.example.com' } },
     ],
     ['debug', () => TracingExporter.debug(), { debug: { verbosity: 'basic' } }],
     [
       'xray',
       () => TracingExporter.xray({ transactionSearch: TransactionSearch.alreadyEnabled() }),
       {
-        otlphttp: {
+        otlp_http: {
           traces_endpoint: 'https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces',
           auth: { authenticator: 'sigv4auth' },
         },
@@ -193,7 +193,7 @@ describe('renderCollectorConfig: every exporter with and without collector-side 
     );
     expect(yaml).toBe(
       [
-        '# Rendered by cdk-serverless-tracing for the OpenTelemetry Collector Lambda layer 0.22.0.',
+        '# Rendered by cdk-serverless-tracing for the OpenTelemetry Collector Lambda layer 0.23.0.',
         'receivers:',
         '  otlp:',
         '    protocols:',
@@ -207,7 +207,7 @@ describe('renderCollectorConfig: every exporter with and without collector-side 
         '  batch: {}',
         '  decouple: {}',
         'exporters:',
-        '  otlphttp:',
+        '  otlp_http:',
         '    traces_endpoint: https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces',
         '    auth:',
         '      authenticator: sigv4auth',
@@ -227,7 +227,7 @@ describe('renderCollectorConfig: every exporter with and without collector-side 
         '        - batch',
         '        - decouple',
         '      exporters:',
-        '        - otlphttp',
+        '        - otlp_http',
         '',
       ].join('\n'),
     );
@@ -275,13 +275,13 @@ describe('validateCollectorConfig', () => {
     config.processors.tail_sampling = { policies: [] };
     config.service.pipelines.traces.processors = ['tail_sampling', 'batch', 'decouple'];
     expect(() => validateCollectorConfig(config)).toThrow(
-      /processor 'tail_sampling' is not in the collector distribution 0.22.0/,
+      /processor 'tail_sampling' is not in the collector distribution 0.23.0/,
     );
   });
 
   test('checks the component type before a /name suffix', () => {
     const config = base();
-    config.exporters['otlphttp/backup'] = { endpoint: 'https://b.example.com' };
+    config.exporters['otlp_http/backup'] = { endpoint: 'https://b.example.com' };
     config.exporters['awsxray/main'] = {};
     expect(() => validateCollectorConfig(config)).toThrow(/exporter 'awsxray' is not in/);
     delete config.exporters['awsxray/main'];
@@ -309,9 +309,9 @@ describe('validateCollectorConfig', () => {
 
   test('rejects a pipeline naming an unconfigured component', () => {
     const config = base();
-    config.service.pipelines.traces.exporters = ['otlphttp'];
+    config.service.pipelines.traces.exporters = ['otlp_http'];
     expect(() => validateCollectorConfig(config)).toThrow(
-      /names exporter 'otlphttp', which is not configured/,
+      /names exporter 'otlp_http', which is not configured/,
     );
   });
 
@@ -321,9 +321,9 @@ describe('validateCollectorConfig', () => {
 
   test('rejects an exporter authenticator that is not configured', () => {
     const config = xray();
-    config.exporters.otlphttp.auth.authenticator = 'oauth2client';
+    config.exporters.otlp_http.auth.authenticator = 'oauth2client';
     expect(() => validateCollectorConfig(config)).toThrow(
-      /exporter 'otlphttp' authenticates with 'oauth2client', which is not configured under extensions/,
+      /exporter 'otlp_http' authenticates with 'oauth2client', which is not configured under extensions/,
     );
   });
 
@@ -331,7 +331,7 @@ describe('validateCollectorConfig', () => {
     const config = xray();
     config.service.extensions = [];
     expect(() => validateCollectorConfig(config)).toThrow(
-      /exporter 'otlphttp' authenticates with 'sigv4auth', which is not listed in service.extensions/,
+      /exporter 'otlp_http' authenticates with 'sigv4auth', which is not listed in service.extensions/,
     );
   });
 

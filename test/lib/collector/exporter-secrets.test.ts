@@ -1,5 +1,6 @@
 import { SecretValue, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ExporterHeaderValue, TracedFunction, TracingExporter } from '../../../lib';
 import { fixture, newStack } from '../../helpers/stack';
@@ -103,5 +104,114 @@ describe('secret exporter headers', () => {
     const fn = Object.values(t.findResources('AWS::Lambda::Function'))[0];
     expect(JSON.stringify(fn)).not.toContain('do-not-leak-this-value');
     expect(f.collectorConfig?.yaml).not.toContain('do-not-leak-this-value');
+  });
+});
+
+describe('checks at synth that prevent a failure at run time', () => {
+  const otlp = (headers: Record<string, ExporterHeaderValue>) =>
+    TracingExporter.otlp({ endpoint: 'https://otlp.example.com', headers });
+  const traced = (stack: Stack, exporter: TracingExporter, id = 'Fn') =>
+    new TracedFunction(stack, id, { entry: fixture('hello.ts'), exporter });
+
+  test.each([
+    ['CR LF', 'Bearer abc\r\nX-Injected: 1'],
+    ['LF', 'abc\ndef'],
+    ['NUL', 'abc\u0000'],
+    ['DEL', 'abc\u007f'],
+  ])(
+    'a plain header value with %s is a synth error naming the header, never printing the value',
+    (_, value) => {
+      const { stack } = newStack({ env: true });
+      let message = '';
+      try {
+        traced(stack, otlp({ 'x-api-key': ExporterHeaderValue.plain(value) }));
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(/exporter header 'x-api-key' has a character an HTTP header value cannot hold/);
+      expect(message).not.toContain(value);
+    },
+  );
+
+  test('a tab, spaces and $ are allowed in a plain header value', () => {
+    const { stack } = newStack({ env: true });
+    const f = traced(stack, otlp({ 'x-ok': ExporterHeaderValue.plain('a\tb c $d') }));
+    expect(f.collectorConfig?.config.exporters).toEqual({
+      otlp_http: { endpoint: 'https://otlp.example.com', headers: { 'x-ok': 'a\tb c $$d' } },
+    });
+  });
+
+  test.each(['a}b', 'a{b', 'a$b', 'a:-b', ''])(
+    "a secret's jsonField %j the collector would misread is a synth error naming the header",
+    (field) => {
+      const { stack } = newStack({ env: true });
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', SECRET_ARN);
+      expect(() =>
+        traced(stack, otlp({ 'x-api-key': ExporterHeaderValue.fromSecret(secret, field) })),
+      ).toThrow(
+        /exporter header 'x-api-key': jsonField must be a non-empty JSON key without \$, \{, \}, :- or control characters/,
+      );
+    },
+  );
+
+  test('a secret in another region than the function is a synth error that says how to fix it', () => {
+    const { stack } = newStack({ env: true }); // eu-west-1
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(
+      stack,
+      'Key',
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:otlp-key-AbCdEf',
+    );
+    expect(() => traced(stack, otlp({ 'x-api-key': ExporterHeaderValue.fromSecret(secret) }))).toThrow(
+      /exporter header 'x-api-key' reads secret TestStack\/Key in us-east-1, but the function is in eu-west-1 .*replicate the secret to eu-west-1/,
+    );
+  });
+
+  test('a secret of another region is not checked when either region is a token', () => {
+    const { stack } = newStack(); // environment-agnostic
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', SECRET_ARN);
+    expect(() => traced(stack, otlp({ 'x-api-key': ExporterHeaderValue.fromSecret(secret) }))).not.toThrow();
+  });
+
+  test('an imported secret with its customer managed key: the function gets kms:Decrypt through Secrets Manager', () => {
+    const { stack } = newStack({ env: true });
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const secret = secretsmanager.Secret.fromSecretAttributes(stack, 'Key', {
+      secretCompleteArn: SECRET_ARN,
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Cmk', keyArn),
+    });
+    traced(stack, otlp({ 'x-api-key': ExporterHeaderValue.fromSecret(secret) }));
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'kms:Decrypt',
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+          }),
+        ]),
+      },
+    });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('encryption key is not known'));
+  });
+
+  test('an imported secret whose key is not known: a warning says how to import it with its key', () => {
+    const { stack } = newStack({ env: true });
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Key', SECRET_ARN);
+    traced(stack, otlp({ 'x-api-key': ExporterHeaderValue.fromSecret(secret) }));
+    Annotations.fromStack(stack).hasWarning(
+      '/TestStack/Fn',
+      Match.stringLikeRegexp(
+        'the collector reads the imported secret TestStack/Key, whose encryption key is not known.*fromSecretAttributes.*encryptionKey',
+      ),
+    );
+  });
+
+  test('a secret of the app gives no such warning', () => {
+    const { stack } = newStack({ env: true });
+    traced(
+      stack,
+      otlp({ 'x-api-key': ExporterHeaderValue.fromSecret(new secretsmanager.Secret(stack, 'Key')) }),
+    );
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('encryption key is not known'));
   });
 });

@@ -102,7 +102,7 @@ describe('TracingExporter.xray with TransactionSearch.enable()', () => {
     expect(config.extensions).toEqual({ sigv4auth: { region: '${env:AWS_REGION}', service: 'xray' } });
     expect(config.service.extensions).toEqual(['sigv4auth']);
     expect(config.exporters).toEqual({
-      otlphttp: {
+      otlp_http: {
         traces_endpoint: 'https://xray.${env:AWS_REGION}.amazonaws.com/v1/traces',
         auth: { authenticator: 'sigv4auth' },
       },

@@ -78,19 +78,18 @@ describe('TracedFunction defaults', () => {
     const [configLayerId] = Object.keys(template.findResources('AWS::Lambda::LayerVersion'));
     template.hasResourceProperties('AWS::Lambda::Function', {
       Layers: [
-        {
-          'Fn::Join': [
-            '',
-            [
-              'arn:aws:lambda:',
-              { Ref: 'AWS::Region' },
-              ':184161586896:layer:opentelemetry-collector-amd64-0_22_0:1',
-            ],
-          ],
-        },
+        { 'Fn::FindInMap': ['OpenTelemetryCollectorLayer0230', { Ref: 'AWS::Region' }, 'amd64'] },
         { Ref: configLayerId },
       ],
     });
+    // The environment-agnostic stack maps each region the layer is published to to its ARN.
+    const mapping = template.findMappings('OpenTelemetryCollectorLayer0230').OpenTelemetryCollectorLayer0230;
+    expect(Object.keys(mapping)).toHaveLength(34);
+    expect(mapping['eu-west-1']).toEqual({
+      amd64: 'arn:aws:lambda:eu-west-1:184161586896:layer:opentelemetry-collector-amd64-0_23_0:1',
+      arm64: 'arn:aws:lambda:eu-west-1:184161586896:layer:opentelemetry-collector-arm64-0_23_0:1',
+    });
+    expect(mapping['cn-north-1']).toBeUndefined();
     template.hasResourceProperties('AWS::Lambda::LayerVersion', {
       CompatibleArchitectures: ['x86_64', 'arm64'],
     });
@@ -116,7 +115,7 @@ describe('collector layer', () => {
     fn(stack, 'Fn', { architecture });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Layers: Match.arrayWith([
-        `arn:aws:lambda:eu-west-1:184161586896:layer:opentelemetry-collector-${arch}-0_22_0:1`,
+        `arn:aws:lambda:eu-west-1:184161586896:layer:opentelemetry-collector-${arch}-0_23_0:1`,
       ]),
     });
   });
@@ -138,6 +137,39 @@ describe('collector layer', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Layers: Match.arrayWith([layerArn]),
     });
+  });
+
+  test.each(['cn-north-1', 'us-gov-west-1', 'eu-isoe-west-1'])(
+    'a region the pinned layer is not published in (%s) is a synth error naming the fix',
+    (region) => {
+      const { stack } = newStack({ stackProps: { env: { account: '123456789012', region } } });
+      expect(() => fn(stack, 'Fn')).toThrow(
+        new RegExp(
+          `collector: the OpenTelemetry Collector layer 0.23.0 is not published in ${region} \\(it is in af-south-1, .*\\); ` +
+            'deploy to one of those regions, or publish the layer .* TracingCollector.lambdaLayer\\(\\{ layerArn \\}\\)',
+        ),
+      );
+    },
+  );
+
+  test('ap-northeast-3, added with 0.23.0, is a published region', () => {
+    const { stack } = newStack({
+      stackProps: { env: { account: '123456789012', region: 'ap-northeast-3' } },
+    });
+    fn(stack, 'Fn');
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Layers: Match.arrayWith([
+        'arn:aws:lambda:ap-northeast-3:184161586896:layer:opentelemetry-collector-amd64-0_23_0:1',
+      ]),
+    });
+  });
+
+  test('a layerArn of your own, or another version, is not checked against the published regions', () => {
+    const { stack } = newStack({ stackProps: { env: { account: '123456789012', region: 'cn-north-1' } } });
+    const layerArn = 'arn:aws-cn:lambda:cn-north-1:111122223333:layer:my-collector:7';
+    fn(stack, 'Own', { collector: TracingCollector.lambdaLayer({ layerArn }) });
+    fn(stack, 'Other', { collector: TracingCollector.lambdaLayer({ version: '0.24.0' }) });
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 2);
   });
 
   test('keeps the user layers', () => {
@@ -309,7 +341,7 @@ describe('invalid props', () => {
     [
       'bad collector version',
       { collector: TracingCollector.lambdaLayer({ version: 'v0.22' }) },
-      /collector version must look like 0.22.0 \(got 'v0.22'\)/,
+      /collector version must look like 0.23.0 \(got 'v0.22'\)/,
     ],
     [
       'version and layerArn together',

@@ -95,7 +95,9 @@ describe('TracingPolicy on functions the library did not build', () => {
     for (const fn of [cjs, esm, nested, bundled]) {
       const layers = functionProps(template, stack, fn).Layers as unknown[];
       expect(layers).toHaveLength(3);
-      expect(JSON.stringify(layers)).toContain('opentelemetry-collector-amd64-0_22_0:1');
+      expect(JSON.stringify(layers)).toContain(
+        '"Fn::FindInMap":["OpenTelemetryCollectorLayer0230",{"Ref":"AWS::Region"},"amd64"]',
+      );
     }
     // One runtime layer and one configuration layer for the whole stack.
     template.resourceCountIs('AWS::Lambda::LayerVersion', 2);
