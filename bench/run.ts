@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type, release, arch } from 'node:os';
 import { join } from 'node:path';
 import { coldStarts, type ColdResult } from './cold';
+import { collectorStarts, collectorTable } from './collector';
 import { DrainReceiver } from './lib/drain-receiver';
 import { iqr, median, ratio } from './lib/stats';
 import { ROOT, buildVariants, type Variant } from './lib/variants';
@@ -14,6 +15,7 @@ import { synthScale } from './synth-scale';
 import { WARM_SCENARIOS, warmRuns, type WarmResult } from './warm';
 
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 21);
+const COLLECTOR_RUNS = Number(process.env.BENCH_COLLECTOR_RUNS ?? 15);
 const WARM = {
   iterations: Number(process.env.BENCH_WARM_ITERATIONS ?? 2000),
   warmup: 300,
@@ -143,6 +145,8 @@ async function main(): Promise<void> {
     if (r.variant.name !== 'bare' && r.exports === 0)
       throw new Error(`${r.variant.name} exported nothing: its setup is broken`);
   }
+  console.log(`collector: ${COLLECTOR_RUNS} starts per configuration …`);
+  const collector = await collectorStarts(COLLECTOR_RUNS);
   console.log(`warm: ${WARM_SCENARIOS.length} scenarios …`);
   // The layer mode runs the same traced() per invocation as the bundled one: measured cold only.
   const warmVariants = (all: Variant[]) => all.filter((v) => v.name !== 'standard' && v.name !== 'layer');
@@ -183,6 +187,17 @@ async function main(): Promise<void> {
     `A fresh Node process per run, as Lambda starts one: the wrapper (if any) with \`--require\`, then the handler module, then one invocation with an API Gateway HTTP API event and a Lambda-like context; timed from spawn until the response is reported, so the export before the response is included. ${COLD_RUNS} runs per variant, variants alternating. "added KB" is what the variant adds to the deployment over the bare bundle (for the unbundled standard setup: the packages it loads, each counted once, as a layer ships them). The layer variant is what \`TracingPolicy\` deploys: the bare bundle unchanged, and the layer's shim (\`handler.mjs\`, built as \`TracingLayer\` builds it) as the handler, which imports the original and wraps it; its added KB is the layer file.`,
     '',
     coldTable(cold),
+    '',
+    '## The collector next to the function',
+    '',
+    collector
+      ? `\`otelcol-lambda\` (the collector with the components of the pinned Lambda layer, built from its Go modules; \`npm run collector:build\`) started as a fresh process ${COLLECTOR_RUNS} times per configuration, configurations alternating, with the configuration the library renders (the example's from its configuration layer; without \`decouple\`, which this build lacks): spawn to "Everything is ready", and the process's peak RSS 200 ms later. In Lambda the extension starts during the init phase, beside the function's own cold start (shown from the same run); users report 1.5–4 s for the stock extension's start in Lambda; this measures the collector process alone, with no extension registration, Lambda sandbox or network to a backend.\n\n` +
+        collectorTable(
+          collector,
+          median(cold.find((r) => r.variant.name === 'ours')!.ms),
+          median(cold.find((r) => r.variant.name === 'bare')!.ms),
+        )
+      : '(skipped: otelcol-lambda is not built on this machine; `npm run collector:build`)',
     '',
     '## Warm per-invocation time',
     '',

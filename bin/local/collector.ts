@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as YAML from 'yaml';
+import { freePorts } from './local-server';
 
 // The real OpenTelemetry Collector on this machine: `otelcol-lambda`, built from its Go modules
 // with the components of the upstream Lambda layer (`npm run collector:build`). It loads the
@@ -71,6 +72,12 @@ export interface LocalCollectorOptions {
    * @default false
    */
   readonly jsonEncoding?: boolean;
+}
+
+/** Two distinct free ports of 127.0.0.1 for a local collector's OTLP receiver. */
+export async function collectorPorts(): Promise<{ httpPort: number; grpcPort: number }> {
+  const [httpPort, grpcPort] = await freePorts(2);
+  return { httpPort, grpcPort };
 }
 
 /** A rendered configuration made runnable on this machine, and what had to change. */
@@ -148,7 +155,7 @@ export async function validateCollectorConfig(
     writeFileSync(file, yaml);
     return await new Promise<CollectorOutcome>((resolveOutcome, reject) => {
       const child = spawn(binary, ['validate', `--config=${file}`], {
-        env,
+        env: localEnvironment(env),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
@@ -201,7 +208,7 @@ export class CollectorProcess {
     writeFileSync(file, this.yaml);
     const started = process.hrtime.bigint();
     const child = spawn(this.binary, [`--config=${file}`], {
-      env: this.env,
+      env: localEnvironment(this.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -253,6 +260,14 @@ export class CollectorProcess {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
     return code;
   }
+}
+
+/**
+ * The environment a collector runs with here: never the instance metadata service (an AWS SDK
+ * without credentials would ask 169.254.169.254; only 127.0.0.1 is reached from here).
+ */
+function localEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, AWS_EC2_METADATA_DISABLED: 'true' };
 }
 
 /** Log lines in which the collector warns about a deprecated component name. */

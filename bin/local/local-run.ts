@@ -3,12 +3,17 @@ import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { paymentApp } from '../example/payment-app';
 import { deployedCollectors, readFlow, type LocalFlow, type LocalFunction } from './assembly';
-import { CollectorProcess, deprecationWarnings, hasCollector, localCollectorConfig } from './collector';
+import {
+  collectorPorts,
+  CollectorProcess,
+  deprecationWarnings,
+  hasCollector,
+  localCollectorConfig,
+} from './collector';
 import { FraudApiStandIn } from './fraud-api';
 import { httpApiRequest, REGION } from './lambda-events';
 import { invokeBundle, type InvocationOutcome } from './lambda-process';
 import { LocalAws } from './local-aws';
-import { freePort } from './local-server';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 import { groupTraces, renderTree, treeRows, type TraceGroup, type TreeRow } from './trace-tree';
 import { layoutWaterfall, renderWaterfall, type WaterfallLayout } from './waterfall';
@@ -270,10 +275,10 @@ async function startCollectors(
   for (const fn of new Set(functions)) {
     const config = deployed.get(fn.id);
     if (!config) throw new Error(`${fn.id} runs no collector in the cloud assembly`);
-    const httpPort = await freePort();
+    const ports = await collectorPorts();
+    const httpPort = ports.httpPort;
     const local = localCollectorConfig(config.yaml, {
-      httpPort,
-      grpcPort: await freePort(),
+      ...ports,
       exporterEndpoint: receiverEndpoint,
       jsonEncoding: true,
     });

@@ -50,14 +50,23 @@ export class StaticServer extends LocalServer {
   }
 }
 
-/** A port of 127.0.0.1 that was free a moment ago (for a process that must be told its port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createNetServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
+/**
+ * `count` distinct ports of 127.0.0.1 that were free a moment ago (for a process that must be told
+ * its ports): all are held open until every one is taken, so no two are the same.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createNetServer>>((resolveServer, reject) => {
+          const server = createNetServer();
+          server.on('error', reject);
+          server.listen(0, '127.0.0.1', () => resolveServer(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolveClose) => server.close(resolveClose))));
+  return ports;
 }

@@ -15,6 +15,7 @@ import {
 } from '../../../lib';
 import { deployedCollectors, type DeployedCollector } from '../../../bin/local/assembly';
 import {
+  collectorPorts,
   CollectorProcess,
   deprecationWarnings,
   localCollectorConfig,
@@ -22,7 +23,6 @@ import {
 } from '../../../bin/local/collector';
 import { LocalSecretsManager } from '../../../bin/local/local-secrets-manager';
 import { synthExample } from '../../../bin/local/local-run';
-import { freePort } from '../../../bin/local/local-server';
 import { OtlpReceiver } from '../../../bin/local/otlp-receiver';
 import { OTELCOL_LAMBDA, testNeeding } from '../../helpers/requirements';
 import { fixture, TEST_ENV } from '../../helpers/stack';
@@ -139,10 +139,10 @@ async function start(
   options: { exporterEndpoint?: string; jsonEncoding?: boolean } = {},
 ): Promise<{ process: CollectorProcess; port: number }> {
   const deployed = collector(path);
-  const port = await freePort();
+  const ports = await collectorPorts();
+  const port = ports.httpPort;
   const local = localCollectorConfig(deployed.yaml, {
-    httpPort: port,
-    grpcPort: await freePort(),
+    ...ports,
     ...options,
   });
   expect(local.removed).toEqual(['decouple']);
@@ -241,8 +241,7 @@ needsCollector(
     const failures: string[] = [];
     for (const [path, deployed] of collectors) {
       const local = localCollectorConfig(deployed.yaml, {
-        httpPort: await freePort(),
-        grpcPort: await freePort(),
+        ...(await collectorPorts()),
       });
       expect(local.removed).toEqual(['decouple']);
       const outcome = await validateCollectorConfig(local.yaml, environmentOf(deployed));
@@ -355,8 +354,7 @@ needsCollector(
   async () => {
     const deployed = collector('OtlpHeaders/Fn');
     const local = localCollectorConfig(deployed.yaml, {
-      httpPort: await freePort(),
-      grpcPort: await freePort(),
+      ...(await collectorPorts()),
     });
     const env = { ...environmentOf(deployed), AWS_REGION: 'us-east-1' }; // the stand-in holds the secrets in eu-west-1
     const outcome = await validateCollectorConfig(local.yaml, env);
@@ -375,10 +373,10 @@ needsCollector(
     await held.start();
     try {
       const deployed = collector('OtlpHeaders/Fn');
-      const port = await freePort();
+      const ports = await collectorPorts();
+      const port = ports.httpPort;
       const local = localCollectorConfig(deployed.yaml, {
-        httpPort: port,
-        grpcPort: await freePort(),
+        ...ports,
         exporterEndpoint: receiver.endpoint,
       });
       const process = new CollectorProcess(local.yaml, {
