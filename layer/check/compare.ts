@@ -201,7 +201,8 @@ function whyMissing(
     case 'consumer':
       return upstreamMissing
         ? `no span of ${hop.serviceName} in the trace; its upstream hop ${upstream.label} is missing too`
-        : `no span of ${hop.serviceName} in the trace although ${upstream?.label ?? 'the sender'} sent the message${via}: it has not been processed yet, the consumer failed before its span, or it did not read the context`;
+        : `no span of ${hop.serviceName} in the trace although ${upstream?.label ?? 'the sender'} sent the message${via}: it has not been processed yet, the consumer failed before its span, or it did not read the context` +
+            (hop.note ? `, or its batch mixed traces (${hop.note})` : '');
   }
 }
 

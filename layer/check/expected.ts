@@ -253,6 +253,7 @@ export function expectedHops(map: TraceMapDocument, entryNodeId: string): Expect
           ...(target.serviceName !== undefined ? { serviceName: target.serviceName } : {}),
           spanKind: 'consumer',
           ...(node.physicalName !== undefined ? { expectedSpanName: `process ${node.physicalName}` } : {}),
+          ...(edge.note !== undefined ? { note: edge.note } : {}),
           after,
           via: [...via, step],
         };

@@ -44,6 +44,10 @@ export interface TraceMapEdgeRef {
   readonly carriesContext: boolean;
   readonly via?: string;
   readonly reason?: string;
+  /** The batch size of an SQS event source. */
+  readonly batchSize?: number;
+  /** What the runtime makes of a hop that carries the context only in part (batches that mix traces). */
+  readonly note?: string;
 }
 
 /** The trace map (`trace-map.json`, version 1). */
@@ -104,6 +108,8 @@ export interface ExpectedHop {
   /** The hop this one follows (absent for the entry). */
   readonly after?: string;
   /** How the context travels to this hop from the one before: `sns-publish`, `sns-to-sqs (sns-envelope)`, … */
+  /** The trace map's note on the hop into this consumer (batches that mix traces are only linked). */
+  readonly note?: string;
   readonly via: readonly string[];
 }
 

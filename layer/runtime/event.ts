@@ -1,4 +1,4 @@
-import { SpanKind, type Attributes, type Context, type Link } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_HTTP_REQUEST_METHOD,
@@ -88,11 +88,15 @@ export function describeEvent(event: unknown): EventShape {
 
 /**
  * A batch of SQS records: a CONSUMER span named after the queue, linked to the context of every
- * record that carries one (a batch has many parents, so none of them is the parent).
+ * record that carries one. When those contexts all belong to one trace (a batch of one among
+ * them), the first is also the span's parent, so a consumer that does not use `processRecords`
+ * still continues its producer's trace; a batch that mixes traces has no parent (it is linked).
  */
 function sqsBatch(records: unknown[]): EventShape {
   const first = records[0] as Json;
   const queue = arnName(first.eventSourceARN);
+  const links = recordLinks(records);
+  const oneTrace = links.length > 0 && links.every((l) => l.context.traceId === links[0].context.traceId);
   return {
     trigger: 'pubsub',
     http: false,
@@ -105,7 +109,8 @@ function sqsBatch(records: unknown[]): EventShape {
       [ATTR_MESSAGING_DESTINATION_NAME]: queue,
       [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: records.length,
     }),
-    links: recordLinks(records),
+    links,
+    parent: oneTrace ? trace.setSpanContext(ROOT_CONTEXT, links[0].context) : undefined,
     sqsBatch: true,
     queueArns: [...new Set(records.map((r) => (isObject(r) ? str(r.eventSourceARN) : undefined)))].filter(
       (arn) => arn !== undefined,

@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 import { ExportResultCode, parseKeyPairsIntoRecord, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { warnOnce } from './diagnostics';
 
 /**
  * When an export counts as done:
@@ -57,33 +58,51 @@ export function otlpEndpointFromEnv(env: Record<string, string | undefined>): Ot
  * collector extension on localhost (see `ExportCompletion`). No retries: a failed export is
  * reported and dropped, as the invocation must not wait.
  */
-export class OtlpJsonExporter implements SpanExporter {
+export class OtlpJsonExporter implements DeadlineSpanExporter {
   private readonly agent: Agent;
-  private https?: Promise<typeof import('node:https')>;
+  private https?: Promise<{ request: typeof request; agent: Agent }>;
 
   constructor(
     private readonly endpoint: OtlpEndpoint,
     private readonly timeoutMs: number,
   ) {
-    this.agent = new Agent({ keepAlive: true });
+    this.agent = new Agent(AGENT_OPTIONS);
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    let body: Uint8Array | undefined;
+    this.exportBefore(spans, performance.now() + this.timeoutMs, resultCallback);
+  }
+
+  /**
+   * Exports with a hard deadline (a `performance.now()` time): the spans are serialized in chunks
+   * and the clock is read after each, so a large batch stops being serialized at the deadline (the
+   * rest is dropped, with a warning); each request is aborted at the deadline, its socket
+   * destroyed, whether it is still being sent or its answer is still arriving.
+   */
+  exportBefore(
+    spans: ReadableSpan[],
+    deadlineAt: number,
+    resultCallback: (result: ExportResult) => void,
+  ): void {
+    const bodies: Uint8Array[] = [];
     try {
-      body = JsonTraceSerializer.serializeRequest(spans);
+      for (let i = 0; i < spans.length; i += SPANS_PER_REQUEST) {
+        if (i > 0 && performance.now() >= deadlineAt) {
+          warnOnce(
+            'export-serialize-deadline',
+            `the deadline passed while serializing; ${spans.length - i} spans are dropped`,
+          );
+          break;
+        }
+        const body = JsonTraceSerializer.serializeRequest(spans.slice(i, i + SPANS_PER_REQUEST));
+        if (!body) throw new Error('the spans could not be serialized');
+        bodies.push(body);
+      }
     } catch (error) {
       resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
       return;
     }
-    if (!body) {
-      resultCallback({
-        code: ExportResultCode.FAILED,
-        error: new Error('the spans could not be serialized'),
-      });
-      return;
-    }
-    this.send(body).then(
+    Promise.all(bodies.map((body) => this.send(body, deadlineAt))).then(
       () => resultCallback({ code: ExportResultCode.SUCCESS }),
       (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
     );
@@ -91,34 +110,72 @@ export class OtlpJsonExporter implements SpanExporter {
 
   async shutdown(): Promise<void> {
     this.agent.destroy();
+    if (this.https) (await this.https).agent.destroy();
   }
 
   async forceFlush(): Promise<void> {}
 
-  private async send(body: Uint8Array): Promise<void> {
+  private async send(body: Uint8Array, deadlineAt: number): Promise<void> {
     const { url, headers, completion } = this.endpoint;
-    const options = {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': body.byteLength },
-      timeout: this.timeoutMs,
-    };
-    const send =
+    const transport =
       url.protocol === 'https:'
-        ? (await (this.https ??= import('node:https'))).request.bind(undefined, url, options)
-        : request.bind(undefined, url, { ...options, agent: this.agent });
+        ? await (this.https ??= import('node:https').then((https) => ({
+            request: https.request as unknown as typeof request,
+            agent: new https.Agent(AGENT_OPTIONS),
+          })))
+        : { request, agent: this.agent };
     await new Promise<void>((resolve, reject) => {
-      const req = send((response: IncomingMessage) => {
-        response.resume();
-        const status = response.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve();
-        else reject(new Error(`the OTLP receiver answered ${status}`));
-      });
-      req.on('error', reject);
-      req.on('timeout', () =>
-        req.destroy(new Error(`no answer from the OTLP receiver within ${this.timeoutMs} ms`)),
+      const remaining = deadlineAt - performance.now();
+      if (remaining <= 0) {
+        reject(new Error('the export deadline passed before the request was sent'));
+        return;
+      }
+      const req = transport.request(
+        url,
+        {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json', 'content-length': body.byteLength },
+          agent: transport.agent,
+        },
+        (response: IncomingMessage) => {
+          response.resume();
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve();
+          else reject(new Error(`the OTLP receiver answered ${status}`));
+        },
       );
+      // A hard deadline, not an idle timeout: a receiver that trickles its answer does not keep
+      // the socket. The timer does not keep the process alive, and goes when the request closes.
+      const abort = setTimeout(
+        () =>
+          req.destroy(
+            new Error(`the export did not finish within its deadline (${remaining.toFixed(0)} ms)`),
+          ),
+        remaining,
+      );
+      abort.unref();
+      req.on('close', () => clearTimeout(abort));
+      req.on('error', reject);
       if (completion === 'sent') req.on('finish', () => resolve());
       req.end(body);
     });
   }
 }
+
+/** A span exporter that can be given a hard deadline (a `performance.now()` time). */
+export interface DeadlineSpanExporter extends SpanExporter {
+  exportBefore(
+    spans: ReadableSpan[],
+    deadlineAt: number,
+    resultCallback: (result: ExportResult) => void,
+  ): void;
+}
+
+/** Spans per export request: the serializer's unit of work between two looks at the clock. */
+export const SPANS_PER_REQUEST = 256;
+
+/**
+ * Keep-alive sockets, bounded: at most 16 to the receiver at once (more requests wait in the
+ * agent, within their deadline) and 2 idle ones kept for the next invocation.
+ */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 16, maxFreeSockets: 2 } as const;

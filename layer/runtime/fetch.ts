@@ -12,6 +12,7 @@ import { warnOnce } from './diagnostics';
 import { w3cPropagator } from './propagation';
 import { ATTR_RESPONSE_BODY_READ } from './semconv';
 import { recordFailure } from './errors';
+import { invocationOf, type InvocationState } from './invocation';
 
 /** The parts of undici's request object that its diagnostics channels expose and we use. */
 interface UndiciRequest {
@@ -35,7 +36,8 @@ interface UndiciResponse {
  */
 export class FetchTracing {
   private readonly spans = new WeakMap<object, Span>();
-  private readonly open = new Set<Span>();
+  /** The open spans of the invocation each span was started in. */
+  private readonly owners = new WeakMap<Span, Set<Span>>();
 
   constructor(private tracer: Tracer) {}
 
@@ -53,15 +55,16 @@ export class FetchTracing {
   }
 
   /**
-   * Ends the client spans still open when an invocation ends (a response body that was never
-   * read), so they are exported with the invocation instead of never.
+   * Ends the client spans an invocation started that are still open when it ends (a response
+   * body that was never read), so they are exported with it instead of never. Only that
+   * invocation's: overlapping invocations keep theirs.
    */
-  endOpenSpans(): void {
-    for (const span of this.open) {
+  endOpenSpans(invocation: InvocationState): void {
+    for (const span of invocation.openClientSpans) {
       span.setAttribute(ATTR_RESPONSE_BODY_READ, false);
       span.end();
     }
-    this.open.clear();
+    invocation.openClientSpans.clear();
   }
 
   private onCreate(message: unknown): void {
@@ -83,7 +86,11 @@ export class FetchTracing {
       parent,
     );
     this.spans.set(request, span);
-    this.open.add(span);
+    const open = invocationOf(parent)?.openClientSpans;
+    if (open) {
+      open.add(span);
+      this.owners.set(span, open);
+    }
     if (!hasHeader(request.headers, 'traceparent')) {
       w3cPropagator.inject(trace.setSpan(parent, span), request, {
         set: (carrier, name, value) => carrier.addHeader(name, value),
@@ -107,7 +114,7 @@ export class FetchTracing {
     const span = this.spans.get(request);
     if (!span) return;
     this.spans.delete(request);
-    this.open.delete(span);
+    this.owners.get(span)?.delete(span);
     span.end();
   }
 

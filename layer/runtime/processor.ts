@@ -2,13 +2,17 @@ import { TraceFlags, type Attributes, type Context } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { warnOnce } from './diagnostics';
+import type { DeadlineSpanExporter } from './exporter';
+import { currentInvocation, invocationOf, type SpanBuffer } from './invocation';
 import { ATTR_SAMPLING_PRIORITY } from './semconv';
 
-/** Spans kept in memory between two flushes, at most; beyond it new spans are dropped. */
+/** Spans one invocation keeps in memory until its flush, at most; beyond it new spans are dropped. */
 export const MAX_BUFFERED_SPANS = 2048;
 
 /** How an invocation ended, as the flush needs to know it. */
 export interface FlushRequest {
+  /** The spans of the invocation that ends. */
+  readonly spans: SpanBuffer;
   /**
    * The traces this invocation keeps: those in which it failed (the invocation's own when it
    * threw or answered 5xx; a record's when processing that record failed) when keep-errors is
@@ -26,6 +30,11 @@ export interface FlushRequest {
  * exports them in one request when the invocation ends, with a deadline, before the function's
  * response is returned (a frozen sandbox exports nothing).
  *
+ * Each invocation's spans go to that invocation's own buffer: a span belongs to the invocation
+ * whose context it was started in (the invocation span itself is started in it too), so
+ * overlapping invocations in one process keep, drop and export only their own. Spans started
+ * outside any invocation (at init) wait in a buffer of the process and go with the next flush.
+ *
  * Sampled spans are always exported. Spans that were recorded but not sampled (the sampler is
  * wrapped with `createAlwaysRecordSampler` when keep-errors is on) are exported only when their
  * trace is kept (the invocation failed in it), and dropped otherwise. With sampling priority on,
@@ -33,56 +42,66 @@ export interface FlushRequest {
  * samples by trace id hash); the SDK's spans themselves are never changed.
  */
 export class InvocationSpanProcessor implements SpanProcessor {
-  private sampled: ReadableSpan[] = [];
-  private unsampled: ReadableSpan[] = [];
+  /** The buffer of each span, from its start (the invocation it was started in). */
+  private readonly owners = new WeakMap<object, SpanBuffer>();
+  /** Spans started outside any invocation. */
+  private outside: SpanBuffer = { sampled: [], unsampled: [] };
 
   constructor(
     private readonly exporter: SpanExporter,
     private readonly flushTimeoutMs: number,
   ) {}
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  onStart(span: Span, parentContext: Context): void {
+    // The invocation of the parent context; else the one the calling code runs in (a span given
+    // another parent, such as a record's span under its message's context).
+    const buffer = (invocationOf(parentContext) ?? currentInvocation())?.spans;
+    if (buffer) this.owners.set(span, buffer);
+  }
 
   onEnd(span: ReadableSpan): void {
-    const isSampled = (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
-    const buffer = isSampled ? this.sampled : this.unsampled;
-    if (this.sampled.length + this.unsampled.length >= MAX_BUFFERED_SPANS) {
+    const buffer = this.owners.get(span) ?? this.outside;
+    if (buffer.sampled.length + buffer.unsampled.length >= MAX_BUFFERED_SPANS) {
       warnOnce(
         'buffer-full',
         `more than ${MAX_BUFFERED_SPANS} spans in one invocation; the rest are dropped`,
       );
       return;
     }
-    buffer.push(span);
+    const isSampled = (span.spanContext().traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+    (isSampled ? buffer.sampled : buffer.unsampled).push(span);
   }
 
   /**
-   * Exports what the invocation produced. Resolves when the export is done or the deadline has
-   * passed, whichever comes first; never rejects.
+   * Exports what the invocation produced (and what was started outside any invocation since the
+   * last flush). Resolves when the export is done or the deadline has passed, whichever comes
+   * first; never rejects.
    */
   async flushInvocation(request: FlushRequest): Promise<void> {
+    const started = performance.now();
     const kept = request.keptTraceIds;
-    const spans = this.sampled;
+    const outside = this.outside;
+    this.outside = { sampled: [], unsampled: [] };
+    const spans = [...outside.sampled, ...request.spans.sampled.splice(0)];
+    const unsampled = request.spans.unsampled.splice(0);
     if (kept.size > 0) {
-      for (const span of this.unsampled) {
+      for (const span of unsampled) {
         if (kept.has(span.spanContext().traceId)) spans.push(span);
       }
     }
-    this.sampled = [];
-    this.unsampled = [];
     if (spans.length === 0 || request.deadlineMs <= 0) return;
     if (request.samplingPriority && kept.size > 0) {
       for (let i = 0; i < spans.length; i++) {
         if (kept.has(spans[i].spanContext().traceId)) spans[i] = withAttributes(spans[i], PRIORITY);
       }
     }
-    await this.exportWithin(spans, request.deadlineMs);
+    // The deadline counts from the start of the flush: whatever the above took is spent.
+    await this.exportWithin(spans, request.deadlineMs - (performance.now() - started));
   }
 
   forceFlush(): Promise<void> {
-    const spans = this.sampled;
-    this.sampled = [];
-    this.unsampled = [];
+    const spans = this.outside.sampled;
+    this.outside = { sampled: [], unsampled: [] };
     return spans.length === 0 ? Promise.resolve() : this.exportWithin(spans, this.flushTimeoutMs);
   }
 
@@ -93,9 +112,12 @@ export class InvocationSpanProcessor implements SpanProcessor {
 
   private exportWithin(spans: ReadableSpan[], deadlineMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    const deadlineAt = performance.now() + deadlineMs;
     const exported = new Promise<ExportResult>((resolve) => {
       try {
-        this.exporter.export(spans, resolve);
+        const exporter = this.exporter as Partial<DeadlineSpanExporter>;
+        if (typeof exporter.exportBefore === 'function') exporter.exportBefore(spans, deadlineAt, resolve);
+        else this.exporter.export(spans, resolve);
       } catch (error) {
         resolve({ code: ExportResultCode.FAILED, error: error as Error });
       }
@@ -105,13 +127,17 @@ export class InvocationSpanProcessor implements SpanProcessor {
       }
     });
     const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        warnOnce(
-          'export-deadline',
-          `exporting spans took longer than ${deadlineMs} ms; the invocation goes on`,
-        );
-        resolve();
-      }, deadlineMs);
+      // What serialization took (synchronous, above) is spent: the rest is what remains.
+      timer = setTimeout(
+        () => {
+          warnOnce(
+            'export-deadline',
+            `exporting spans took longer than ${deadlineMs} ms; the invocation goes on`,
+          );
+          resolve();
+        },
+        Math.max(0, deadlineAt - performance.now()),
+      );
     });
     return Promise.race([exported, deadline]).finally(() => clearTimeout(timer));
   }

@@ -69,6 +69,13 @@ export async function processRecords<R extends SqsRecordLike>(
   const fifo = String(records[0]?.eventSourceARN ?? '').endsWith('.fifo');
   const stopOnFirstFailure = options.stopOnFirstFailure ?? fifo;
   for (const record of records) {
+    // A record that is not an object (null, a string: Lambda never sends one) is not given to the
+    // handler and cannot be reported: it has no message id, and Lambda fails the whole batch for
+    // an empty itemIdentifier. The other records go on.
+    if (!isRecord(record)) {
+      warnOnce('record-not-object', 'an SQS record that is not an object was skipped');
+      continue;
+    }
     if (stopOnFirstFailure && failures.length > 0) {
       failures.push({ itemIdentifier: record.messageId });
       continue;
@@ -188,4 +195,8 @@ function guard(work: () => void): void {
   } catch (error) {
     warnOnce('record-end', 'ending a record span failed', error);
   }
+}
+
+function isRecord<R>(value: R): value is R & object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import { warnOnce } from './diagnostics';
 import { recordFailure } from './errors';
 import { describeEvent, httpStatusOf, type EventShape } from './event';
-import { withInvocation, type InvocationState } from './invocation';
+import { newInvocation, withInvocation, type InvocationState } from './invocation';
 import { extractParent } from './propagation';
 import { markAlwaysKeep, matchAlwaysKeep, type AlwaysKeepRule } from './sampler';
 import {
@@ -20,6 +20,11 @@ import {
   ATTR_SAMPLING_RULE,
 } from './semconv';
 import { endOpenClientSpans, takeColdStart, tracingRuntime, type TracingRuntime } from './tracing';
+
+/** The marks `awslambda.streamifyResponse` puts on a handler (the runtime interface client reads them). */
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const STREAM_RESPONSE = 'response';
 
 /** An async Lambda handler. */
 export type AsyncHandler<TEvent = unknown, TResult = unknown> = (
@@ -69,10 +74,69 @@ export function traced<TEvent = unknown, TResult = unknown>(
   if (typeof handler !== 'function') {
     throw new TypeError('traced(handler): handler must be a function');
   }
+  if ((handler as unknown as Record<symbol, unknown>)[HANDLER_STREAMING] === STREAM_RESPONSE) {
+    return tracedStreaming(handler as unknown as StreamingHandler<TEvent>) as unknown as TracedHandler<
+      TEvent,
+      TResult
+    >;
+  }
   const run = asAsync(handler);
   const runtime = tracingRuntime();
   if (!runtime) return run;
   return (event, lambdaContext) => invoke(runtime, run, event, lambdaContext);
+}
+
+/** A response-streaming handler, as `awslambda.streamifyResponse` takes it. */
+type StreamingHandler<TEvent> = (
+  event: TEvent,
+  responseStream: NodeJS.WritableStream,
+  context: Context,
+) => unknown;
+
+/**
+ * A response-streaming handler, traced: called as Lambda calls it, `(event, responseStream,
+ * context)`, with the marks `streamifyResponse` set copied onto the wrapper (without them Lambda
+ * would call it as `(event, context)`). The stream is the handler's own: nothing is buffered. The
+ * span ends when both the handler has settled and the stream has finished (or closed, or
+ * failed); a thrown error or a stream error is recorded.
+ */
+function tracedStreaming<TEvent>(handler: StreamingHandler<TEvent>): StreamingHandler<TEvent> {
+  const runtime = tracingRuntime();
+  const wrapper: StreamingHandler<TEvent> = runtime
+    ? (event, responseStream, lambdaContext) =>
+        invoke(
+          runtime,
+          async (e: TEvent, c: Context) => {
+            const ended = streamEnded(responseStream);
+            const result = await handler(e, responseStream, c);
+            await ended;
+            return result;
+          },
+          event,
+          lambdaContext,
+        )
+    : (event, responseStream, lambdaContext) => handler(event, responseStream, lambdaContext);
+  const marks = wrapper as unknown as Record<symbol, unknown>;
+  marks[HANDLER_STREAMING] = STREAM_RESPONSE;
+  const highWaterMark = (handler as unknown as Record<symbol, unknown>)[HANDLER_HIGHWATERMARK];
+  if (highWaterMark !== undefined) marks[HANDLER_HIGHWATERMARK] = highWaterMark;
+  return wrapper;
+}
+
+/** Resolves when a writable stream has finished or closed; rejects with its error. */
+function streamEnded(stream: NodeJS.WritableStream): Promise<void> {
+  const s = stream as NodeJS.WritableStream & {
+    writableFinished?: boolean;
+    closed?: boolean;
+    destroyed?: boolean;
+  };
+  if (typeof s?.once !== 'function' || s.writableFinished || s.closed || s.destroyed)
+    return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    s.once('finish', () => resolve());
+    s.once('close', () => resolve());
+    s.once('error', reject);
+  });
 }
 
 async function invoke<TEvent, TResult>(
@@ -81,10 +145,10 @@ async function invoke<TEvent, TResult>(
   event: TEvent,
   lambdaContext: Context,
 ): Promise<TResult> {
-  const started = startInvocation(runtime, event, lambdaContext);
+  const state = newInvocation();
+  const started = startInvocation(runtime, event, lambdaContext, state);
   if (!started) return run(event, lambdaContext);
   const { span, shape, rule } = started;
-  const state: InvocationState = { failedTraceIds: new Set(), alwaysKeptTraceIds: new Set() };
   const invocationTrace = span.spanContext().traceId;
   if (rule) state.alwaysKeptTraceIds.add(invocationTrace);
   try {
@@ -108,13 +172,21 @@ function startInvocation(
   runtime: TracingRuntime,
   event: unknown,
   lambdaContext: Context,
+  state: InvocationState,
 ): { span: Span; shape: EventShape; rule?: AlwaysKeepRule } | undefined {
   try {
     const shape = describeEvent(event);
     const rule = matchAlwaysKeep(runtime.config.alwaysKeep, shape);
-    const parent = markAlwaysKeep(
-      shape.parent ?? extractParent(shape.headers, process.env._X_AMZN_TRACE_ID),
-      rule,
+    // The X-Ray header of this invocation: the context's (Lambda Managed Instances run several
+    // invocations in one process and set no _X_AMZN_TRACE_ID), else the variable's.
+    const fromContext = (lambdaContext as (Context & { xRayTraceId?: unknown }) | undefined)?.xRayTraceId;
+    const xrayHeader =
+      typeof fromContext === 'string' && fromContext !== '' ? fromContext : process.env._X_AMZN_TRACE_ID;
+    // The invocation's state is in the parent context, so the span processor files the
+    // invocation span, like every span started inside it, under this invocation.
+    const parent = withInvocation(
+      markAlwaysKeep(shape.parent ?? extractParent(shape.headers, xrayHeader), rule),
+      state,
     );
     const functionName = lambdaContext?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
     const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
@@ -183,11 +255,12 @@ async function endInvocation(
 ): Promise<void> {
   try {
     span.end();
-    endOpenClientSpans();
+    endOpenClientSpans(state);
     // The traces this invocation keeps: those a rule kept, and those it failed in (keep errors).
     const kept = new Set(state.alwaysKeptTraceIds);
     if (runtime.config.keepErrors) for (const traceId of state.failedTraceIds) kept.add(traceId);
     await runtime.processor.flushInvocation({
+      spans: state.spans,
       keptTraceIds: kept,
       samplingPriority: runtime.config.samplingPriority,
       deadlineMs: flushDeadline(runtime.config.flushTimeoutMs, lambdaContext),

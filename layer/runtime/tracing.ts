@@ -8,6 +8,7 @@ import { warnOnce } from './diagnostics';
 import { OtlpJsonExporter, otlpEndpointFromEnv } from './exporter';
 import { FetchTracing } from './fetch';
 import { PresettableIdGenerator } from './ids';
+import type { InvocationState } from './invocation';
 import { installLogCorrelation } from './logs';
 import { InvocationSpanProcessor } from './processor';
 import { w3cPropagator } from './propagation';
@@ -121,9 +122,9 @@ function setUp(config: RuntimeConfig): TracingRuntime {
   return { config, tracer, processor, provider, ids };
 }
 
-/** Ends the fetch spans still open at the end of an invocation. */
-export function endOpenClientSpans(): void {
-  state.fetchTracing?.endOpenSpans();
+/** Ends the fetch spans an invocation started that are still open at its end. */
+export function endOpenClientSpans(invocation: InvocationState): void {
+  state.fetchTracing?.endOpenSpans(invocation);
 }
 
 /**

@@ -65,6 +65,24 @@ export interface TraceEdge {
    * @default - no route (not an API edge)
    */
   readonly route?: string;
+
+  /**
+   * The batch size of an `sqs-to-lambda` edge's event source mapping: how many messages one
+   * invocation can get.
+   *
+   * @default - not an SQS event source, or its mapping is not in the app
+   */
+  readonly batchSize?: number;
+
+  /**
+   * What the runtime makes of a hop that carries the context only in part: for an SQS event
+   * source with batches of more than one message, an invocation continues the trace when its
+   * batch's messages belong to one trace, and is only linked to them when a batch mixes traces
+   * (`processRecords` continues each message's own trace either way).
+   *
+   * @default - no note (the hop continues the trace)
+   */
+  readonly note?: string;
 }
 
 /** A service outside the app that a function calls over HTTP. */

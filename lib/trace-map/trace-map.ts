@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { CfnResource, Stack, Stage, Token } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { EDGES_ID } from '../core/constants';
 import { isTracedConstruct, wrappedResource } from '../core/markers';
@@ -161,7 +162,9 @@ export function buildTraceMap(scope: IConstruct): TraceMap {
       edges.set(JSON.stringify(sortedEdge(edge)), edge);
     }
   }
-  const sortedEdges = [...edges.values()].map(sortedEdge).sort(compareEdges);
+  const sortedEdges = [...edges.values()]
+    .map((edge) => sortedEdge(withBatching(tree, edge)))
+    .sort(compareEdges);
 
   const nodeIds = new Map<string, TraceMapNodeType | undefined>();
   for (const edge of sortedEdges) {
@@ -218,7 +221,7 @@ export function renderMermaid(map: TraceMap): string {
     const from = nodeIds.get(edge.from) ?? ids.take(edge.from);
     const to = nodeIds.get(edge.to) ?? ids.take(edge.to);
     const label = edge.carriesContext
-      ? (edge.route ?? edge.via ?? edge.kind)
+      ? `${edge.route ?? edge.via ?? edge.kind}${edge.note ? '; links only when a batch mixes traces' : ''}`
       : `breaks: ${edge.reason ?? 'no trace context'}`;
     lines.push(`  ${from} ${edge.carriesContext ? '-->' : '-.->'}|"${escape(label)}"| ${to}`);
   }
@@ -273,7 +276,45 @@ function sortedEdge(edge: TraceEdge): TraceEdge {
     carriesContext: edge.carriesContext,
     ...(edge.via !== undefined ? { via: edge.via } : {}),
     ...(edge.reason !== undefined ? { reason: edge.reason } : {}),
+    ...(edge.batchSize !== undefined ? { batchSize: edge.batchSize } : {}),
+    ...(edge.note !== undefined ? { note: edge.note } : {}),
   };
+}
+
+/** Lambda's default batch size for an SQS event source. */
+const SQS_DEFAULT_BATCH_SIZE = 10;
+
+/**
+ * An `sqs-to-lambda` edge with the batch size of its event source mapping and, above one message
+ * per batch, the note that says what the runtime does with a batch that mixes traces.
+ */
+function withBatching(tree: AppTree, edge: TraceEdge): TraceEdge {
+  if (edge.kind !== 'sqs-to-lambda' || !edge.carriesContext) return edge;
+  const queue = tree.byPath.get(edge.from);
+  const fn = tree.byPath.get(edge.to);
+  const queueResource = queue && tree.resourceOf(queue);
+  const fnResource = fn && tree.resourceOf(fn);
+  if (!queueResource || !fnResource) return edge;
+  const mapping = tree
+    .resources<lambda.CfnEventSourceMapping>('AWS::Lambda::EventSourceMapping')
+    .find(
+      (m) =>
+        tree.pointsAt(m, tree.json(m, m.eventSourceArn), tree.targets()).some((t) => t.path === edge.from) &&
+        tree.pointsAt(m, tree.json(m, m.functionName), tree.targets()).some((t) => t.path === edge.to),
+    );
+  if (!mapping) return edge;
+  const size = tree.resolve(mapping, mapping.batchSize);
+  const batchSize = typeof size === 'number' ? size : SQS_DEFAULT_BATCH_SIZE;
+  return batchSize > 1
+    ? {
+        ...edge,
+        batchSize,
+        note:
+          `batches of up to ${batchSize} messages: the invocation continues the trace when a batch's messages ` +
+          'share one, and is only linked to them when a batch mixes traces; processRecords continues each ' +
+          "message's own trace",
+      }
+    : { ...edge, batchSize };
 }
 
 function compareEdges(a: TraceEdge, b: TraceEdge): number {

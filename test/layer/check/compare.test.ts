@@ -293,6 +293,26 @@ describe('compareTrace on recorded traces', () => {
     ]);
   });
 
+  test("a consumer whose batches may mix traces: the missing hop gives the map's note as a cause", () => {
+    const note = 'batches of up to 10 messages: linked only when a batch mixes traces';
+    const noted: TraceMapDocument = {
+      ...map,
+      edges: map.edges.map((e) => (e.kind === 'sqs-to-lambda' ? { ...e, batchSize: 10, note } : e)),
+    };
+    const hops = expectedHops(noted, ENTRY);
+    expect(hops.hops.find((h) => h.id === 'Prod/Payments/Audit')?.note).toBe(note);
+    const result = compareTrace(
+      hops,
+      spansOf(fixture<RecordedTrace>('example-trace-missing-audit.otlp.json')),
+      {
+        traceId: TRACE_ID,
+      },
+    );
+    expect(result.missing.map((h) => h.why)).toEqual([
+      expect.stringMatching(new RegExp(`, or its batch mixed traces \\(${note}\\)$`)),
+    ]);
+  });
+
   test('an unknown service in the trace is extra: reported, not a failure', () => {
     const result = compareTrace(
       expected,

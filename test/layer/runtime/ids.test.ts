@@ -86,13 +86,21 @@ test('xray: the span of a failed unsampled record still gets the id its children
       traceparent: { DataType: 'String', StringValue: traceparent(failedTrace, PARENT_SPAN_ID, false) },
     },
   });
+  // A message of another trace in the batch: the batch mixes traces, so its span starts a trace.
+  const other = sqsRecord({
+    body: 'other',
+    attributes: {
+      traceparent: { DataType: 'String', StringValue: traceparent('d'.repeat(32), PARENT_SPAN_ID, false) },
+    },
+  });
   const before = nowSeconds();
   await traced(async (event: SQSEvent) =>
-    processRecords(event, () => {
+    processRecords(event, (r) => {
+      if (r.body !== 'payment') return;
       trace.getTracer('test').startActiveSpan('child work', (child) => child.end());
       throw new Error('cannot reconcile');
     }),
-  )(sqsEvent([record]), lambdaContext());
+  )(sqsEvent([record, other]), lambdaContext());
 
   const recordSpan = receiver.trace(failedTrace).find((span) => span.name === 'process reconciliation')!;
   const child = receiver.spans.find((span) => span.name === 'child work')!;
@@ -100,6 +108,7 @@ test('xray: the span of a failed unsampled record still gets the id its children
   expect(child).toMatchObject({ traceId: failedTrace, parentSpanId: recordSpan.spanId });
   // The batch (a new trace, kept because a record failed) has an X-Ray id.
   const batch = receiver.spans.find((span) => span.traceId !== failedTrace)!;
+  expect(batch.parentSpanId).toBeUndefined();
   expect(embeddedTime(batch.traceId)).toBeGreaterThanOrEqual(before);
   expect(embeddedTime(batch.traceId)).toBeLessThanOrEqual(nowSeconds());
 });

@@ -24,7 +24,12 @@ import {
 } from '../../../lib';
 import { paymentApp } from '../../../bin/example/payment-app';
 import { PaymentStack } from '../../../bin/example/payment-stack';
-import { fixture, plainFunction } from '../../helpers/stack';
+import { fixture, newStack, plainFunction } from '../../helpers/stack';
+
+/** The note on an SQS event source that takes batches of 10 (Lambda's default). */
+const BATCH_NOTE =
+  "batches of up to 10 messages: the invocation continues the trace when a batch's messages share one, " +
+  "and is only linked to them when a batch mixes traces; processRecords continues each message's own trace";
 
 /** An app whose functions are not bundled, writing its assembly to a new directory. */
 function newApp(): App {
@@ -87,6 +92,8 @@ describe('the example app', () => {
         kind: 'sqs-to-lambda',
         carriesContext: true,
         via: 'message-attributes',
+        batchSize: 10,
+        note: BATCH_NOTE,
       },
       {
         from: `${p}/Authorize`,
@@ -130,6 +137,8 @@ describe('the example app', () => {
         kind: 'sqs-to-lambda',
         carriesContext: true,
         via: 'message-attributes',
+        batchSize: 10,
+        note: BATCH_NOTE,
       },
     ]);
   });
@@ -297,6 +306,8 @@ describe('one broken edge', () => {
         kind: 'sqs-to-lambda',
         carriesContext: true,
         via: 'message-attributes',
+        batchSize: 10,
+        note: BATCH_NOTE,
       },
       {
         from: 'Jobs/Work',
@@ -471,6 +482,8 @@ describe('edges found in the construct tree', () => {
         kind: 'sqs-to-lambda',
         carriesContext: true,
         via: 'message-attributes',
+        batchSize: 10,
+        note: BATCH_NOTE,
       },
     ]);
   });
@@ -647,4 +660,20 @@ describe('writing the map', () => {
     );
     expect(renderMermaid(map)).toBe(renderMermaid(JSON.parse(JSON.stringify(map))));
   });
+});
+
+test('an SQS event source of batches of one continues every trace: its batch size, and no note', () => {
+  const { app, stack } = newStack();
+  const queue = new TracedQueue(stack, 'Work');
+  queue.addConsumer(new TracedFunction(stack, 'One', { entry: fixture('hello.ts') }), { batchSize: 1 });
+  const edge = buildTraceMap(app).edges.find((e) => e.kind === 'sqs-to-lambda')!;
+  expect(edge).toEqual({
+    from: 'TestStack/Work',
+    to: 'TestStack/One',
+    kind: 'sqs-to-lambda',
+    carriesContext: true,
+    via: 'message-attributes',
+    batchSize: 1,
+  });
+  expect(renderMermaid(buildTraceMap(app))).not.toContain('links only');
 });
