@@ -1,7 +1,8 @@
 import * as path from 'path';
-import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -22,7 +23,8 @@ export interface PaymentStackProps extends StackProps {
  *
  * `POST /payments` on an HTTP API → `authorize` (calls the outside fraud API with fetch, then
  * publishes the authorized payment) → the `Payments` topic → the `Reconciliation` queue (raw
- * delivery) → `reconcile`, and → the `AuditQueue` (the SNS envelope, no raw delivery) → `audit`.
+ * delivery) → `reconcile` (writes the payment to the `ReconciledPayments` table), and → the
+ * `AuditQueue` (the SNS envelope, no raw delivery) → `audit`.
  */
 export class PaymentStack extends Stack {
   /** The function behind `POST /payments`. */
@@ -37,6 +39,8 @@ export class PaymentStack extends Stack {
   public readonly reconciliation: TracedQueue;
   /** The queue of payments to audit (the SNS envelope, no raw delivery). */
   public readonly auditQueue: TracedQueue;
+  /** The table of reconciled payments, one item per payment (`paymentId`). */
+  public readonly reconciledPayments: dynamodb.TableV2;
   /** The HTTP API. */
   public readonly api: apigwv2.HttpApi;
 
@@ -81,6 +85,22 @@ export class PaymentStack extends Stack {
     });
     this.payments.addQueueSubscription(this.reconciliation);
     this.reconciliation.addConsumer(this.reconcile, { batchSize: 10 });
+
+    // reconcile writes each payment here through traceAwsClient: a DynamoDB.PutItem CLIENT span
+    // under the record's span. The name is set (from the stack's) so that the function's
+    // environment holds it as a plain value, which the local run (npm start) can use as it is.
+    const reconciledPaymentsTable = `${this.stackName}-reconciled-payments`;
+    this.reconciledPayments = new dynamodb.TableV2(this, 'ReconciledPayments', {
+      tableName: reconciledPaymentsTable,
+      partitionKey: { name: 'paymentId', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // An example: `cdk destroy` removes it. A real payments table keeps TableV2's default, RETAIN.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // PutItem only, on this table only.
+    this.reconciledPayments.grant(this.reconcile, 'dynamodb:PutItem');
+    this.reconcile.addEnvironment('RECONCILED_PAYMENTS_TABLE', reconciledPaymentsTable);
 
     // Without raw delivery the audit queue receives the SNS envelope; the runtime reads the
     // trace context from it all the same.

@@ -19,6 +19,8 @@ export interface WireMessage {
   readonly id?: string;
   readonly body: string;
   readonly attributes: Record<string, WireAttribute>;
+  /** SQS only: the message system attributes sent (`AWSTraceHeader`, the one SQS supports). */
+  readonly systemAttributes?: Record<string, WireAttribute>;
   /** EventBridge only. */
   readonly source?: string;
   readonly detailType?: string;
@@ -38,11 +40,15 @@ export function md5(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
 }
 
-/** An SQS record as Lambda delivers it, for a message sent to SQS (or delivered raw by SNS). */
+/**
+ * An SQS record as Lambda delivers it, for a message sent to SQS (or delivered raw by SNS). Its
+ * `AWSTraceHeader` attribute is `awsTraceHeader`, else the one the message was sent with.
+ */
 export function sqsRecord(
   message: WireMessage,
   extra: { awsTraceHeader?: string; queueArn?: string } & DeliveryOptions = {},
 ): SQSRecord {
+  const awsTraceHeader = extra.awsTraceHeader ?? message.systemAttributes?.AWSTraceHeader?.StringValue;
   const messageAttributes: SQSRecord['messageAttributes'] = {};
   for (const [name, value] of Object.entries(message.attributes)) {
     messageAttributes[name] = {
@@ -62,7 +68,7 @@ export function sqsRecord(
       SentTimestamp: String(sentAt),
       SenderId: 'AROAEXAMPLE:payments-authorize',
       ApproximateFirstReceiveTimestamp: String(sentAt + 50),
-      ...(extra.awsTraceHeader ? { AWSTraceHeader: extra.awsTraceHeader } : {}),
+      ...(awsTraceHeader ? { AWSTraceHeader: awsTraceHeader } : {}),
     },
     messageAttributes,
     md5OfBody: md5(message.body),

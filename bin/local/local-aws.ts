@@ -14,10 +14,14 @@ import { LocalServer } from './local-server';
 
 /** One captured API call. */
 export interface CapturedCall {
-  readonly service: 'sqs' | 'sns' | 'events';
+  readonly service: 'sqs' | 'sns' | 'events' | 'dynamodb';
   readonly action: string;
   readonly messages: WireMessage[];
   readonly headers: IncomingMessage['headers'];
+  /** The request body as it came (SQS and DynamoDB). */
+  readonly body?: string;
+  /** The request id answered (`x-amzn-RequestId`; DynamoDB). */
+  readonly requestId?: string;
 }
 
 /** An SNS → SQS subscription, as the template (or the trace map) declares it. */
@@ -32,7 +36,8 @@ export interface QueueSubscription {
  * A local stand-in for the SQS, SNS and EventBridge APIs on 127.0.0.1, enough for real AWS SDK v3
  * clients to send to it: it decodes SQS's JSON protocol, SNS's query protocol and EventBridge's
  * JSON protocol, captures the messages as they are on the wire, and answers what the SDK expects
- * (including SQS's body MD5, which the SDK checks).
+ * (including SQS's body MD5, which the SDK checks). It also answers DynamoDB's `PutItem` (JSON
+ * 1.0, `X-Amz-Target: DynamoDB_20120810.PutItem`, the answer `{}`) and keeps the items written.
  *
  * It also delivers, and only this: a message sent to a queue, or published to a topic with
  * queue subscriptions, waits in that queue as the SQS record Lambda would receive (raw delivery:
@@ -45,6 +50,8 @@ export class LocalAws extends LocalServer {
   readonly calls: CapturedCall[] = [];
   /** The messages waiting in each queue (by queue ARN). */
   readonly queues = new Map<string, SQSRecord[]>();
+  /** The items `PutItem` wrote, by table name, in the order they came (DynamoDB's wire format). */
+  readonly tables = new Map<string, Record<string, unknown>[]>();
   private readonly subscriptions: QueueSubscription[] = [];
 
   /** A queue URL on this endpoint (the SDK sends SQS calls to the queue URL's host). */
@@ -55,6 +62,7 @@ export class LocalAws extends LocalServer {
   clear(): void {
     this.calls.length = 0;
     this.queues.clear();
+    this.tables.clear();
   }
 
   /** The messages of the one call captured so far. */
@@ -107,47 +115,98 @@ export class LocalAws extends LocalServer {
     if (target.startsWith('AmazonSQS.')) return this.sqs(target.slice('AmazonSQS.'.length), req, body, res);
     if (target.startsWith('AWSEvents.'))
       return this.events(target.slice('AWSEvents.'.length), req, body, res);
+    if (target.startsWith('DynamoDB_20120810.'))
+      return this.dynamodb(target.slice('DynamoDB_20120810.'.length), req, body, res);
     if (String(req.headers['content-type']).includes('x-www-form-urlencoded'))
       return this.sns(req, body, res);
     res.writeHead(400).end();
   }
 
   private sqs(action: string, req: IncomingMessage, body: string, res: ServerResponse): void {
-    const input = JSON.parse(body) as {
-      QueueUrl?: string;
+    type Message = {
       MessageBody?: string;
       MessageAttributes?: Record<string, WireAttribute>;
-      Entries?: { Id: string; MessageBody: string; MessageAttributes?: Record<string, WireAttribute> }[];
+      MessageSystemAttributes?: Record<string, WireAttribute>;
     };
+    const input = JSON.parse(body) as { QueueUrl?: string; Entries?: (Message & { Id: string })[] } & Message;
     const reply = (payload: unknown): void => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(payload));
     };
     const queueArn = queueArnOf(input.QueueUrl);
+    // As SQS does: the AWSTraceHeader system attribute sent with a message, else the request's
+    // X-Ray header (the SDK sends Lambda's _X_AMZN_TRACE_ID as X-Amzn-Trace-Id).
+    const xrayHeader = req.headers['x-amzn-trace-id'];
     const sent = (message: WireMessage): string => {
       const messageId = randomUUID();
-      if (queueArn) this.enqueue(queueArn, sqsRecord(message, { queueArn, messageId, sentAt: Date.now() }));
+      const awsTraceHeader =
+        message.systemAttributes?.AWSTraceHeader?.StringValue ??
+        (typeof xrayHeader === 'string' ? xrayHeader : undefined);
+      if (queueArn) {
+        this.enqueue(
+          queueArn,
+          sqsRecord(message, { queueArn, messageId, sentAt: Date.now(), awsTraceHeader }),
+        );
+      }
       return messageId;
     };
+    const wire = (m: Message): WireMessage => ({
+      body: m.MessageBody ?? '',
+      attributes: m.MessageAttributes ?? {},
+      ...(m.MessageSystemAttributes ? { systemAttributes: m.MessageSystemAttributes } : {}),
+    });
     if (action === 'SendMessage') {
-      const message = { body: input.MessageBody ?? '', attributes: input.MessageAttributes ?? {} };
-      this.calls.push({ service: 'sqs', action, messages: [message], headers: req.headers });
+      const message = wire(input);
+      this.calls.push({ service: 'sqs', action, messages: [message], headers: req.headers, body });
       return reply({ MessageId: sent(message), MD5OfMessageBody: md5(message.body) });
     }
     if (action === 'SendMessageBatch') {
-      const messages = (input.Entries ?? []).map((e) => ({
-        id: e.Id,
-        body: e.MessageBody,
-        attributes: e.MessageAttributes ?? {},
-      }));
-      this.calls.push({ service: 'sqs', action, messages, headers: req.headers });
+      const messages = (input.Entries ?? []).map((e) => ({ id: e.Id, ...wire(e) }));
+      this.calls.push({ service: 'sqs', action, messages, headers: req.headers, body });
       return reply({
         Successful: messages.map((m) => ({ Id: m.id, MessageId: sent(m), MD5OfMessageBody: md5(m.body) })),
         Failed: [],
       });
     }
     // Any other action (DeleteMessage, ChangeMessageVisibility, …): captured as it came, answered empty.
-    this.calls.push({ service: 'sqs', action, messages: [{ body, attributes: {} }], headers: req.headers });
+    this.calls.push({
+      service: 'sqs',
+      action,
+      messages: [{ body, attributes: {} }],
+      headers: req.headers,
+      body,
+    });
     return reply({});
+  }
+
+  /**
+   * DynamoDB's JSON 1.0 protocol, `PutItem` only, as its API reference documents it: `TableName`
+   * and `Item` required (else `400 ValidationException`), the answer `{}` (no `ReturnValues`);
+   * any other action is `400 UnknownOperationException`. No tables to create first, no
+   * conditions, no capacity: the item is kept under its table name.
+   */
+  private dynamodb(action: string, req: IncomingMessage, body: string, res: ServerResponse): void {
+    const requestId = randomUUID();
+    const answer = (status: number, payload: unknown): void => {
+      res
+        .writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId })
+        .end(JSON.stringify(payload));
+    };
+    const error = (type: string, message: string): void =>
+      answer(400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
+    this.calls.push({ service: 'dynamodb', action, messages: [], headers: req.headers, body, requestId });
+    if (action !== 'PutItem') return error('UnknownOperationException', `Unsupported operation ${action}`);
+    let input: { TableName?: unknown; Item?: unknown };
+    try {
+      input = JSON.parse(body) as typeof input;
+    } catch {
+      return error('SerializationException', 'The request body is not valid JSON');
+    }
+    const { TableName: table, Item: item } = input ?? {};
+    if (typeof table !== 'string' || table === '' || typeof item !== 'object' || item === null) {
+      return error('ValidationException', 'PutItem needs a TableName and an Item');
+    }
+    this.tables.set(table, [...(this.tables.get(table) ?? []), item as Record<string, unknown>]);
+    answer(200, {});
   }
 
   private sns(req: IncomingMessage, body: string, res: ServerResponse): void {

@@ -1,4 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { AWSXRayPropagator, AWSXRAY_TRACE_ID_HEADER } from '@opentelemetry/propagator-aws-xray';
+import { isObject, traceCall, type Json, type MiddlewareContext, type MiddlewareNext } from './aws-call';
 import { warnOnce } from './diagnostics';
 import { recordFailure } from './errors';
 import { EVENTBRIDGE_CONTEXT_FIELD, arnName } from './messaging';
@@ -13,6 +15,7 @@ import {
   ATTR_RPC_METHOD,
   ATTR_RPC_SERVICE,
   ATTR_RPC_SYSTEM,
+  EVENT_CONTEXT_IN_AWS_TRACE_HEADER,
   EVENT_CONTEXT_NOT_INJECTED,
 } from './semconv';
 import { tracingRuntime } from './tracing';
@@ -40,38 +43,41 @@ type AddInitializeMiddleware = (
   options: { step: 'initialize'; name: string; override: boolean; tags?: string[] },
 ) => void;
 
-type MiddlewareNext = (args: { input: unknown }) => Promise<{ output: unknown }>;
-
-interface MiddlewareContext {
-  readonly clientName?: string;
-  readonly commandName?: string;
-}
-
 interface MessageAttributeValue {
   readonly DataType?: string;
   readonly StringValue?: string;
 }
 
 type MessageAttributes = Record<string, MessageAttributeValue>;
-type Json = Record<string, unknown>;
+
+const xray = new AWSXRayPropagator();
 
 /**
- * Adds a middleware to an AWS SDK v3 client (no patching) that carries the trace context in
- * the messages it sends: for SQS `SendMessage`/`SendMessageBatch`, SNS `Publish`/`PublishBatch`
- * and EventBridge `PutEvents`, it starts a PRODUCER span and puts `traceparent` (and
- * `tracestate` when there is one) into each message's attributes — for EventBridge into the
- * reserved `_tracecontext` field of `Detail`, which the consumer side removes.
+ * Adds a middleware to an AWS SDK v3 client (no patching) that traces its calls.
  *
- * It never breaks a send: a message whose attributes would pass the limit of 10, or that already
- * has a `traceparent`, is sent as it is and the span records why; the caller's input object is
- * never modified. Every other client and command passes through untouched. Returns the client.
+ * - Messages carry the trace context: for SQS `SendMessage`/`SendMessageBatch`, SNS
+ *   `Publish`/`PublishBatch` and EventBridge `PutEvents`, it starts a PRODUCER span and puts
+ *   `traceparent` (and `tracestate` when there is one) into each message's attributes — for
+ *   EventBridge into the reserved `_tracecontext` field of `Detail`, which the consumer side
+ *   removes. An SQS message whose 10 attributes leave no room gets the context in its
+ *   `AWSTraceHeader` message system attribute instead (X-Ray format, outside that budget), unless
+ *   it has its own; an SNS message has no such carrier and is sent as it is.
+ * - Every other command is a CLIENT span, `<Service>.<Operation>` (`DynamoDB.PutItem`), with the
+ *   attributes of the OpenTelemetry conventions for AWS SDK calls (`rpc.*`, `cloud.region`,
+ *   `aws.request_id`, `http.response.status_code`, and per service e.g.
+ *   `aws.dynamodb.table_names`, `aws.s3.bucket`), never a payload.
+ *
+ * It never breaks a call: the result or the error goes back as it came; a message that already
+ * has a `traceparent`, or has no room for one, is sent without it and the span records why; the
+ * caller's input object is never modified. Outside an invocation a call passes through
+ * untouched. Returns the client.
  *
  * @example
  * const sns = traceAwsClient(new SNSClient({}));
  */
 export function traceAwsClient<C extends AwsClientLike>(client: C): C {
   const add = client.middlewareStack.add.bind(client.middlewareStack) as unknown as AddInitializeMiddleware;
-  add((next, middlewareContext) => (args) => send(next, middlewareContext, args), {
+  add((next, middlewareContext) => (args) => send(next, middlewareContext, args, client), {
     step: 'initialize',
     name: MIDDLEWARE_NAME,
     override: true,
@@ -98,10 +104,7 @@ const OPERATIONS: Record<string, Operation> = {
     service: 'SQS',
     method: 'SendMessage',
     verb: 'send',
-    inject: (input, carrier, span) => ({
-      ...input,
-      MessageAttributes: withContext(input.MessageAttributes, carrier, span, undefined),
-    }),
+    inject: (input, carrier, span) => withSqsContext(input, carrier, span, undefined),
     destination: (input) => queueName(input.QueueUrl),
     count: () => undefined,
     messageId: (output) => str(output.MessageId),
@@ -113,10 +116,7 @@ const OPERATIONS: Record<string, Operation> = {
     verb: 'send',
     inject: (input, carrier, span) => ({
       ...input,
-      Entries: mapEntries(input.Entries, (entry) => ({
-        ...entry,
-        MessageAttributes: withContext(entry.MessageAttributes, carrier, span, str(entry.Id)),
-      })),
+      Entries: mapEntries(input.Entries, (entry) => withSqsContext(entry, carrier, span, str(entry.Id))),
     }),
     destination: (input) => queueName(input.QueueUrl),
     count: (input) => (Array.isArray(input.Entries) ? input.Entries.length : undefined),
@@ -175,10 +175,13 @@ async function send(
   next: MiddlewareNext,
   middlewareContext: MiddlewareContext,
   args: { input: unknown },
+  client: unknown,
 ): Promise<{ output: unknown }> {
-  const started = startProducer(middlewareContext, args);
+  const operation = messagingOperation(middlewareContext);
+  if (!operation) return traceCall(next, middlewareContext, args, client);
+  const started = startProducer(operation, args);
   if (!started) return next(args);
-  const { span, operation, nextArgs } = started;
+  const { span, nextArgs } = started;
   try {
     const result = await context.with(trace.setSpan(context.active(), span), () => next(nextArgs));
     try {
@@ -202,18 +205,27 @@ async function send(
   }
 }
 
+/** The messaging operation of a call, if it sends messages (else it gets a CLIENT span). */
+function messagingOperation(middlewareContext: MiddlewareContext): Operation | undefined {
+  try {
+    const key = `${middlewareContext.clientName}:${middlewareContext.commandName}`;
+    return Object.prototype.hasOwnProperty.call(OPERATIONS, key) ? OPERATIONS[key] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Starts the PRODUCER span and builds the input with context, or returns undefined to pass the
- * call through untouched: another client or command, no invocation in progress, or any failure.
+ * call through untouched: no input, no invocation in progress, or any failure.
  */
 function startProducer(
-  middlewareContext: MiddlewareContext,
+  operation: Operation,
   args: { input: unknown },
-): { span: Span; operation: Operation; nextArgs: { input: unknown } } | undefined {
+): { span: Span; nextArgs: { input: unknown } } | undefined {
   let span: Span | undefined;
   try {
-    const operation = OPERATIONS[`${middlewareContext.clientName}:${middlewareContext.commandName}`];
-    if (!operation || !isObject(args.input)) return undefined;
+    if (!isObject(args.input)) return undefined;
     const active = context.active();
     if (!trace.getSpanContext(active)) return undefined;
     const runtime = tracingRuntime();
@@ -237,10 +249,13 @@ function startProducer(
       active,
     );
     const carrier: Record<string, string> = {};
-    w3cPropagator.inject(trace.setSpan(active, span), carrier, {
-      set: (target, key, value) => (target[key] = value),
-    });
-    return { span, operation, nextArgs: { ...args, input: operation.inject(input, carrier, span) } };
+    const setter = {
+      set: (target: Record<string, string>, key: string, value: string) => (target[key] = value),
+    };
+    w3cPropagator.inject(trace.setSpan(active, span), carrier, setter);
+    // The same context in X-Ray format (`x-amzn-trace-id`), for an SQS message with no room left.
+    xray.inject(trace.setSpan(active, span), carrier, setter);
+    return { span, nextArgs: { ...args, input: operation.inject(input, carrier, span) } };
   } catch (error) {
     warnOnce('producer', 'adding trace context to a message failed; it is sent as it is', error);
     span?.end();
@@ -262,10 +277,7 @@ function withContext(
   const existing = isObject(attributes) ? (attributes as MessageAttributes) : undefined;
   const names = existing ? Object.keys(existing) : [];
   const skip = (reason: string) => {
-    span.addEvent(EVENT_CONTEXT_NOT_INJECTED, {
-      reason,
-      ...(entryId ? { 'messaging.batch.entry_id': entryId } : {}),
-    });
+    notInjected(span, reason, entryId);
     return existing;
   };
   if (names.some((name) => name.toLowerCase() === 'traceparent'))
@@ -287,6 +299,50 @@ function withContext(
     }
   }
   return result;
+}
+
+/**
+ * An SQS message (a `SendMessage` input or a `SendMessageBatch` entry) with the context: in its
+ * attributes when `traceparent` fits; else, when its 10 attributes leave no room, in the
+ * `AWSTraceHeader` message system attribute, which SQS keeps outside that budget (the consumer
+ * reads it back as the same trace and span id, sampled or not). A message with its own
+ * `AWSTraceHeader` keeps it, and is sent without context.
+ */
+function withSqsContext(
+  message: Json,
+  carrier: Record<string, string>,
+  span: Span,
+  entryId: string | undefined,
+): Json {
+  const header = carrier[AWSXRAY_TRACE_ID_HEADER];
+  const attributes = message.MessageAttributes;
+  const names = isObject(attributes) ? Object.keys(attributes) : [];
+  const full =
+    names.length + 1 > MAX_MESSAGE_ATTRIBUTES && !names.some((name) => name.toLowerCase() === 'traceparent');
+  if (!header || !full) {
+    return { ...message, MessageAttributes: withContext(attributes, carrier, span, entryId) };
+  }
+  const reason = `message has ${names.length} attributes; traceparent would pass the limit of ${MAX_MESSAGE_ATTRIBUTES}`;
+  const system = isObject(message.MessageSystemAttributes) ? message.MessageSystemAttributes : undefined;
+  if (system && Object.keys(system).some((name) => name.toLowerCase() === 'awstraceheader')) {
+    notInjected(span, `${reason}, and it has its own AWSTraceHeader`, entryId);
+    return message;
+  }
+  span.addEvent(EVENT_CONTEXT_IN_AWS_TRACE_HEADER, {
+    reason: carrier.tracestate ? `${reason}; AWSTraceHeader cannot carry tracestate` : reason,
+    ...(entryId ? { 'messaging.batch.entry_id': entryId } : {}),
+  });
+  return {
+    ...message,
+    MessageSystemAttributes: { ...system, AWSTraceHeader: { DataType: 'String', StringValue: header } },
+  };
+}
+
+function notInjected(span: Span, reason: string, entryId: string | undefined): void {
+  span.addEvent(EVENT_CONTEXT_NOT_INJECTED, {
+    reason,
+    ...(entryId ? { 'messaging.batch.entry_id': entryId } : {}),
+  });
 }
 
 /** An EventBridge entry with the context in `Detail._tracecontext`, when Detail is a JSON object. */
@@ -327,8 +383,4 @@ function queueName(url: unknown): string | undefined {
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -18,8 +18,9 @@ import { w3cPropagator } from './propagation';
  *   the same inside the SNS envelope JSON in an SQS body (SNS → SQS without raw delivery).
  * - EventBridge: the reserved field `detail._tracecontext` (no message attributes there), which
  *   the runtime removes before the handler sees the event.
- * - The SQS system attribute `AWSTraceHeader` (X-Ray format), when it says `Sampled=1` and no
- *   W3C context is present.
+ * - The SQS system attribute `AWSTraceHeader` (X-Ray format), when no W3C context is present and
+ *   it says `Sampled=1` — or whatever it says when the message's 10 attributes left no room for
+ *   `traceparent` (`traceAwsClient` puts the context there then).
  */
 
 /** The reserved field of an EventBridge `Detail` that carries the trace context. */
@@ -51,14 +52,35 @@ function w3cContext(carrier: Carrier): Context | undefined {
   return trace.getSpanContext(context) ? context : undefined;
 }
 
-/** A sampled X-Ray header as a context (an unsampled one is ignored, as for `_X_AMZN_TRACE_ID`). */
-export function xrayContext(header: unknown): Context | undefined {
+/**
+ * An X-Ray header (`Root=1-<8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0|1`) as a context: the same
+ * 32-hex trace id and span id as the W3C context it was written from, and its sampling decision.
+ * A header that says `Sampled=0` is ignored (as for `_X_AMZN_TRACE_ID`: Lambda writes one with
+ * X-Ray off) unless `unsampledToo`, when the header is known to carry a producer's context.
+ */
+export function xrayContext(header: unknown, unsampledToo = false): Context | undefined {
   if (typeof header !== 'string' || header === '') return undefined;
   const context = xray.extract(ROOT_CONTEXT, { [AWSXRAY_TRACE_ID_HEADER]: header }, getter);
   const spanContext = trace.getSpanContext(context);
-  return spanContext && (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+  if (!spanContext) return undefined;
+  return unsampledToo || (spanContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
     ? context
     : undefined;
+}
+
+/** SQS accepts at most this many message attributes per message. */
+const SQS_MAX_MESSAGE_ATTRIBUTES = 10;
+
+/**
+ * Whether a record's message attributes leave no room for `traceparent`: then `traceAwsClient`
+ * put the producer's context into `AWSTraceHeader` instead, whatever its sampling decision.
+ */
+function attributeBudgetFull(attributes: unknown): boolean {
+  if (!isObject(attributes)) return false;
+  const names = Object.keys(attributes);
+  return (
+    names.length >= SQS_MAX_MESSAGE_ATTRIBUTES && !names.some((name) => name.toLowerCase() === 'traceparent')
+  );
 }
 
 /**
@@ -105,8 +127,12 @@ function findSqsRecordContext(record: Json): MessageContext | undefined {
       }
     }
   }
+  // AWSTraceHeader counts when it says Sampled=1, or whatever it says when the message had no
+  // room for traceparent (a traced producer carried its context there, sampled or not). On
+  // another message a Sampled=0 header is what SQS copied from Lambda's own X-Ray header with
+  // X-Ray off: it would silence the consumer, and is ignored.
   const attributes = isObject(record.attributes) ? record.attributes : {};
-  const fromXray = xrayContext(attributes.AWSTraceHeader);
+  const fromXray = xrayContext(attributes.AWSTraceHeader, attributeBudgetFull(record.messageAttributes));
   return fromXray ? { context: fromXray, source: 'aws-trace-header' } : undefined;
 }
 
@@ -118,16 +144,25 @@ export function snsRecordContext(record: unknown): MessageContext | undefined {
 }
 
 /**
- * The context of an EventBridge event, from `detail._tracecontext`; the field is removed from the
- * event so the handler sees the detail the producer sent.
+ * The context of an EventBridge event, from `detail._tracecontext`. Only the library's own, well
+ * formed field (an object of `traceparent` and an optional `tracestate`, strings, with a valid
+ * `traceparent`) is read and removed from the event, so the handler sees the detail the producer
+ * sent; any other value of that field is the user's, left as it is and not read.
  */
 export function takeEventBridgeContext(event: Json): MessageContext | undefined {
   const detail = event.detail;
   if (!isObject(detail) || !(EVENTBRIDGE_CONTEXT_FIELD in detail)) return undefined;
-  const carrier = detailCarrier(detail);
+  const field = detail[EVENTBRIDGE_CONTEXT_FIELD];
+  const ours =
+    isObject(field) &&
+    typeof field.traceparent === 'string' &&
+    (field.tracestate === undefined || typeof field.tracestate === 'string') &&
+    Object.keys(field).every((key) => key === 'traceparent' || key === 'tracestate');
+  if (!ours) return undefined;
+  const context = w3cContext(detailCarrier(detail));
+  if (!context) return undefined;
   delete detail[EVENTBRIDGE_CONTEXT_FIELD];
-  const context = w3cContext(carrier);
-  return context ? { context, source: 'eventbridge-detail' } : undefined;
+  return { context, source: 'eventbridge-detail' };
 }
 
 function detailCarrier(detail: Json): Carrier {

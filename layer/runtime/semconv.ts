@@ -44,3 +44,34 @@ export const ATTR_SAMPLING_PRIORITY = 'sampling.priority';
 
 /** Values of `faas.trigger`. */
 export type FaasTrigger = 'http' | 'pubsub' | 'datasource' | 'timer' | 'other';
+
+/**
+ * Attribute names of the incubating AWS SDK conventions (`aws.*`), copied from
+ * `@opentelemetry/semantic-conventions/incubating` 1.45.0 for the same reason as above. `http.response.status_code` and `error.type` are stable and come
+ * from the package.
+ */
+export const ATTR_AWS_REQUEST_ID = 'aws.request_id';
+export const ATTR_AWS_EXTENDED_REQUEST_ID = 'aws.extended_request_id';
+export const ATTR_AWS_DYNAMODB_TABLE_NAMES = 'aws.dynamodb.table_names';
+export const ATTR_AWS_DYNAMODB_INDEX_NAME = 'aws.dynamodb.index_name';
+export const ATTR_AWS_DYNAMODB_CONSISTENT_READ = 'aws.dynamodb.consistent_read';
+export const ATTR_AWS_DYNAMODB_LIMIT = 'aws.dynamodb.limit';
+export const ATTR_AWS_DYNAMODB_PROJECTION = 'aws.dynamodb.projection';
+export const ATTR_AWS_DYNAMODB_SELECT = 'aws.dynamodb.select';
+export const ATTR_AWS_DYNAMODB_SCAN_FORWARD = 'aws.dynamodb.scan_forward';
+export const ATTR_AWS_DYNAMODB_SEGMENT = 'aws.dynamodb.segment';
+export const ATTR_AWS_DYNAMODB_TOTAL_SEGMENTS = 'aws.dynamodb.total_segments';
+export const ATTR_AWS_DYNAMODB_CONSUMED_CAPACITY = 'aws.dynamodb.consumed_capacity';
+export const ATTR_AWS_DYNAMODB_COUNT = 'aws.dynamodb.count';
+export const ATTR_AWS_DYNAMODB_SCANNED_COUNT = 'aws.dynamodb.scanned_count';
+export const ATTR_AWS_S3_BUCKET = 'aws.s3.bucket';
+export const ATTR_AWS_S3_KEY = 'aws.s3.key';
+export const ATTR_AWS_SECRETSMANAGER_SECRET_ARN = 'aws.secretsmanager.secret.arn';
+export const ATTR_AWS_SQS_QUEUE_URL = 'aws.sqs.queue.url';
+export const ATTR_AWS_SNS_TOPIC_ARN = 'aws.sns.topic.arn';
+
+/**
+ * A span event of this project: an SQS message's attribute budget was full, so its context went
+ * into the `AWSTraceHeader` message system attribute (X-Ray format) instead of `traceparent`.
+ */
+export const EVENT_CONTEXT_IN_AWS_TRACE_HEADER = 'serverless_tracing.context_in_aws_trace_header';

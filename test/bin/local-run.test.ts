@@ -90,23 +90,34 @@ test('Dev: one trace from POST /payments through the fraud API call and SNS to b
   expect(reconcile.attributes['serverless_tracing.context_source']).toBe('message-attributes');
   expect(audit.resource['service.name']).toBe('payments-audit');
   expect(audit.attributes['serverless_tracing.context_source']).toBe('sns-envelope');
+  // reconcile's DynamoDB write, through traceAwsClient: a CLIENT span under the record's span.
+  const put = byName(spans, 'DynamoDB.PutItem');
+  expect(put).toMatchObject({ kind: SPAN_KIND.CLIENT, traceId, parentSpanId: reconcile.spanId });
+  expect(put.resource['service.name']).toBe('payments-reconcile');
+  expect(put.attributes).toMatchObject({
+    'rpc.system': 'aws-api',
+    'rpc.service': 'DynamoDB',
+    'rpc.method': 'PutItem',
+    'cloud.region': 'eu-west-1',
+    'http.response.status_code': 200,
+    'aws.dynamodb.table_names': ['Dev-Payments-reconciled-payments'],
+  });
+  expect(put.attributes['aws.request_id']).toMatch(/^[0-9a-f-]{36}$/);
 
-  // The batch spans: CONSUMER, no parent, a link to the publish (a trace of their own each).
+  // The batch spans: CONSUMER, linked to the publish, and, each batch's messages being of one
+  // trace, its children too: the consumers continue the request's trace even without processRecords.
   for (const name of ['process Reconciliation', 'process AuditQueue']) {
     const batch = byName(spans, name, true);
-    expect(batch).toMatchObject({ kind: SPAN_KIND.CONSUMER, parentSpanId: undefined });
+    expect(batch).toMatchObject({ kind: SPAN_KIND.CONSUMER, traceId, parentSpanId: publish.spanId });
     expect(batch.attributes['messaging.batch.message_count']).toBe(1);
     expect(batch.links).toEqual([expect.objectContaining({ traceId, spanId: publish.spanId })]);
   }
-  expect(spans).toHaveLength(7);
-  // One trace: the five spans of the request, and the two batches linked to it.
+  // One trace holds every span: the request's six (the DynamoDB write included) and the two batches.
+  expect(spans).toHaveLength(8);
   expect(dev.groups).toHaveLength(1);
   expect(dev.groups[0].traceId).toBe(traceId);
-  expect(dev.groups[0].linked.map((n) => n.span.name).sort()).toEqual([
-    'process AuditQueue',
-    'process Reconciliation',
-  ]);
-  expect(spans.filter((s) => s.traceId === traceId)).toHaveLength(5);
+  expect(dev.groups[0].linked).toEqual([]);
+  expect(spans.filter((s) => s.traceId === traceId)).toHaveLength(8);
 });
 
 test('Dev: the printed tree, one line per span indented under its parent, links shown', () => {
@@ -125,13 +136,20 @@ test('Dev: the printed tree, one line per span indented under its parent, links 
   expect(lines).toContainEqual(
     expect.stringMatching(/^ {3}[├└]─ process AuditQueue <d> \[payments-audit\] {2}consumer$/),
   );
-  expect(lines).toContain('linked to this trace from 2 other traces:');
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^ {3}[│ ] {2}└─ DynamoDB\.PutItem <d> \[payments-reconcile\] {2}client$/),
+  );
+  // The batches are in the trace too, under the publish, each with its link.
+  expect(lines.some((l) => l.startsWith('linked to this trace'))).toBe(false);
   expect(lines).toContainEqual(
     expect.stringMatching(
-      /^process Reconciliation <d> \[payments-reconcile\] {2}consumer, batch of 1, trace …[0-9a-f]{8}$/,
+      /^ {3}[├└]─ process Reconciliation <d> \[payments-reconcile\] {2}consumer, batch of 1$/,
     ),
   );
-  expect(lines.filter((l) => l === `   ↳ link to publish Payments (${short})`)).toHaveLength(2);
+  expect(lines).toContainEqual(
+    expect.stringMatching(/^ {3}[├└]─ process AuditQueue <d> \[payments-audit\] {2}consumer, batch of 1$/),
+  );
+  expect(lines.filter((l) => l === `   │     ↳ link to publish Payments (${short})`)).toHaveLength(2);
 });
 
 testNeeding(OTELCOL_LAMBDA, 'the local run through the real collector')(
@@ -254,7 +272,8 @@ test('the local endpoint delivers a publish to each subscribed queue as AWS does
 
 test('a record that is not a payment fails alone; the others are reconciled', async () => {
   const receiver = new OtlpReceiver();
-  await receiver.start();
+  const aws = new LocalAws();
+  await Promise.all([receiver.start(), aws.start()]);
   try {
     const consumer = dev.flow.consumers.find((c) => c.fn.label === 'Reconcile')!;
     const context = {
@@ -277,9 +296,24 @@ test('a record that is not a payment fails alone; the others are reconciled', as
     );
     const outcome = await invokeBundle(consumer.fn.bundle, sqsEvent([good, bad]), {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      AWS_ENDPOINT_URL: aws.endpoint,
     });
     expect(outcome.result).toEqual({ batchItemFailures: [{ itemIdentifier: bad.messageId }] });
     await receiver.idle(100);
+    // The good payment was written, once, by a PutItem under its record's span; the bad one never.
+    const table = consumer.fn.bundle.environment.RECONCILED_PAYMENTS_TABLE;
+    expect(aws.tables.get(table)).toEqual([
+      expect.objectContaining({ paymentId: { S: 'p-1' }, amount: { N: '1250' }, currency: { S: 'EUR' } }),
+    ]);
+    const reconciled = receiver.spans.find((s) => s.attributes['messaging.message.id'] === good.messageId)!;
+    const puts = receiver.spans.filter((s) => s.name === 'DynamoDB.PutItem');
+    expect(puts).toHaveLength(1);
+    expect(puts[0]).toMatchObject({
+      traceId: TRACE_ID,
+      parentSpanId: reconciled.spanId,
+      kind: SPAN_KIND.CLIENT,
+    });
+    expect(puts[0].attributes['aws.dynamodb.table_names']).toEqual([table]);
     const failed = receiver.spans.find((s) => s.attributes['messaging.message.id'] === bad.messageId)!;
     expect(failed).toMatchObject({
       traceId: TRACE_ID,
@@ -295,7 +329,7 @@ test('a record that is not a payment fails alone; the others are reconciled', as
       level: 'INFO',
     });
   } finally {
-    await receiver.stop();
+    await Promise.all([receiver.stop(), aws.stop()]);
   }
 });
 

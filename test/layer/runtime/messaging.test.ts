@@ -124,7 +124,8 @@ describe('SQS: SendMessage → SQS → Lambda', () => {
 
     const batch = receiver.spans.find((s) => s.attributes['messaging.batch.message_count'] === 2)!;
     expect(batch).toMatchObject({ name: 'process reconciliation', kind: SPAN_KIND.CONSUMER });
-    expect(batch.parentSpanId).toBeUndefined();
+    // Both messages are of one trace: the batch continues it (a child of the send), linked too.
+    expect(batch).toMatchObject({ traceId: TRACE_ID, parentSpanId: producer.spanId });
     expect(batch.attributes).toMatchObject({
       'faas.trigger': 'pubsub',
       'messaging.system': 'aws_sqs',
@@ -392,7 +393,7 @@ describe('the 10-attribute limit and the user attributes', () => {
 });
 
 describe('what the middleware leaves alone', () => {
-  test('another command passes through untouched and makes no span', async () => {
+  test('another SQS command passes through untouched: its request as sent, a CLIENT span, no PRODUCER span', async () => {
     await produce(() =>
       sqs.send(new DeleteMessageCommand({ QueueUrl: aws.queueUrl(), ReceiptHandle: 'rh-1' })),
     );
@@ -400,6 +401,9 @@ describe('what the middleware leaves alone', () => {
     expect(call.action).toBe('DeleteMessage');
     expect(JSON.parse(call.messages[0].body)).toEqual({ QueueUrl: aws.queueUrl(), ReceiptHandle: 'rh-1' });
     expect(receiver.spans.filter((s) => s.kind === SPAN_KIND.PRODUCER)).toHaveLength(0);
+    expect(receiver.spans.filter((s) => s.kind === SPAN_KIND.CLIENT).map((s) => s.name)).toEqual([
+      'SQS.DeleteMessage',
+    ]);
   });
 
   test('a send outside an invocation goes out without context', async () => {
