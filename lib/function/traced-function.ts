@@ -24,6 +24,7 @@ import {
 import { attachCollector, renderFunctionCollectorConfig, tracingEnvironment } from '../wiring/tracing-wiring';
 import { tracedBundling } from './private/bundling';
 import { tracedEntryPath, WRAPPER_EXPORT } from './private/entry';
+import { entryExportProblem, registerEntry } from './private/validate-entry';
 import { tracedFunctionErrors, tracedFunctionWarnings } from './private/validate-function';
 
 /** Props of a `TracedFunction`: the props of a `NodejsFunction` plus the tracing options. */
@@ -180,6 +181,17 @@ export class TracedFunction extends nodejs.NodejsFunction {
           );
           return problem ? [`TracedFunction ${this.node.path} alwaysKeep rule ${i}: ${problem}`] : [];
         }),
+    });
+
+    // The handler export, checked at synth as far as esbuild can tell (validate-entry.ts); the
+    // entries of all functions are parsed together then.
+    const exportName = props.handler ?? 'handler';
+    registerEntry(userEntry!);
+    this.node.addValidation({
+      validate: () => {
+        const problem = entryExportProblem(userEntry!, exportName);
+        return problem ? [`TracedFunction ${this.node.path}: ${problem}`] : [];
+      },
     });
 
     attachCollector(this, options, collectorConfig);

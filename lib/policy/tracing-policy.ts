@@ -96,7 +96,8 @@ export class TracingPolicy implements IAspect {
       this.mapRegistered = true;
     }
     if (node instanceof lambda.Function && this.applies(node)) {
-      this.trace(node);
+      if (layerSupports(node.runtime)) this.trace(node);
+      else reportUnsupportedRuntime(node);
     } else if (node instanceof lambda.Function && TracingPolicy.optedOut(node) && !isTracedConstruct(node)) {
       reportOptOut(node);
     }
@@ -105,7 +106,7 @@ export class TracingPolicy implements IAspect {
 
   /** Whether this policy traces the function when it visits it (or already did). */
   public willTrace(fn: IConstruct): boolean {
-    return fn instanceof lambda.Function && this.applies(fn);
+    return fn instanceof lambda.Function && this.applies(fn) && layerSupports(fn.runtime);
   }
 
   private tracesOrTraced(fn: IConstruct): boolean {
@@ -200,6 +201,39 @@ function giveLogGroup(fn: lambda.Function, cfn: lambda.CfnFunction, options: Res
     ? config.logGroup
     : new logs.LogGroup(fn, 'TracingLogGroup', { retention: options.logRetention }).logGroupName;
   cfn.loggingConfig = { ...config, logGroup: logGroupName, logFormat: config.logFormat ?? 'JSON' };
+}
+
+/**
+ * Whether the tracing layer lists the runtime, as CDK checks it when the layer is added
+ * (`Function.addLayers`: `compatibleRuntimes.find(r => r.runtimeEquals(runtime))`). The layer's
+ * shim is an ES module with top-level await built for Node.js 18 (`SHIM_BUILD_OPTIONS.target`),
+ * and lists only the Node.js runtimes Lambda supports.
+ */
+function layerSupports(runtime: lambda.Runtime): boolean {
+  return TracingLayer.COMPATIBLE_RUNTIMES.some((supported) => supported.runtimeEquals(runtime));
+}
+
+/** Functions already told their runtime is not supported (a second policy does not repeat it). */
+const reportedRuntimes = new WeakSet<IConstruct>();
+
+/**
+ * An error on a function whose runtime the tracing layer does not support, instead of adding the
+ * layer (CDK would abort the synth with a message naming neither the policy nor the fixes).
+ */
+function reportUnsupportedRuntime(fn: lambda.Function): void {
+  if (reportedRuntimes.has(fn)) return;
+  reportedRuntimes.add(fn);
+  const supported = TracingLayer.COMPATIBLE_RUNTIMES.map((r) => r.name);
+  const major = (name: string) => Number(/^nodejs(\d+)/.exec(name)?.[1] ?? NaN);
+  const oldest = Math.min(...supported.map(major));
+  const older = major(fn.runtime.name) < oldest;
+  Annotations.of(fn).addError(
+    `TracingPolicy cannot trace ${fn.node.path}: its runtime ${fn.runtime.name} is ` +
+      (older ? 'older than' : 'not one of') +
+      ` the Node.js runtimes the tracing layer supports (${supported.join(', ')}), so the layer is not added. ` +
+      `Fix: ${older ? 'upgrade the function to' : 'use'} one of those runtimes (e.g. runtime: lambda.Runtime.NODEJS_24_X), ` +
+      "or leave it untraced with TracingPolicy.optOut(fn, 'why it stays untraced')",
+  );
 }
 
 function reportOptOut(fn: lambda.Function): void {

@@ -177,6 +177,66 @@ describe('TracingPolicy leaves alone', () => {
   });
 });
 
+describe('a Node.js runtime older than the tracing layer supports', () => {
+  function oldFunction(stack: Stack, id: string, runtime: lambda.Runtime) {
+    return new lambda.Function(stack, id, {
+      runtime,
+      code: lambda.Code.fromAsset(path.join(ASSETS, 'cjs')),
+      handler: 'index.handler',
+    });
+  }
+
+  test.each([lambda.Runtime.NODEJS_16_X, lambda.Runtime.NODEJS_18_X])(
+    '%s: an error naming the function, its runtime and the fixes; the function is left as it is',
+    (runtime) => {
+      const { app, stack } = newApp();
+      withPolicy(app);
+      const old = oldFunction(stack, 'Old', runtime);
+      const current = assetFunction(stack, 'Current', 'cjs', 'index.handler');
+      // The synth goes on (no generic "incompatible with this layer" exception from CDK).
+      const template = Template.fromStack(stack);
+      Annotations.fromStack(stack).hasError(
+        '/Legacy/Old',
+        `TracingPolicy cannot trace Legacy/Old: its runtime ${runtime.name} is older than the Node.js runtimes ` +
+          'the tracing layer supports (nodejs20.x, nodejs22.x, nodejs24.x), so the layer is not added. ' +
+          'Fix: upgrade the function to one of those runtimes (e.g. runtime: lambda.Runtime.NODEJS_24_X), ' +
+          "or leave it untraced with TracingPolicy.optOut(fn, 'why it stays untraced')",
+      );
+      const props = functionProps(template, stack, old);
+      expect(props.Handler).toBe('index.handler');
+      expect(props.Layers).toBeUndefined();
+      expect(props.Environment).toBeUndefined();
+      expect(props.LoggingConfig).toBeUndefined();
+      // The other function of the stack is traced as usual.
+      expect(functionProps(template, stack, current).Handler).toBe(SHIM);
+      Annotations.fromStack(stack).hasNoError('/Legacy/Current', Match.anyValue());
+    },
+  );
+
+  test('reported once under two policies; an opted-out function is not reported', () => {
+    const { app, stack } = newApp();
+    withPolicy(app);
+    withPolicy(app);
+    oldFunction(stack, 'Old', lambda.Runtime.NODEJS_16_X);
+    const vendor = oldFunction(stack, 'Vendor', lambda.Runtime.NODEJS_16_X);
+    TracingPolicy.optOut(vendor, 'vendor code on its own schedule');
+    Template.fromStack(stack);
+    const errors = Annotations.fromStack(stack).findError(
+      '*',
+      Match.stringLikeRegexp('TracingPolicy cannot trace'),
+    );
+    expect(errors.map((e) => e.id)).toEqual(['/Legacy/Old']);
+    expect(new TracingPolicy().willTrace(vendor)).toBe(false);
+  });
+
+  test('the policy does not count on tracing it', () => {
+    const { app, stack } = newApp();
+    const policy = withPolicy(app);
+    expect(policy.willTrace(oldFunction(stack, 'Old', lambda.Runtime.NODEJS_18_X))).toBe(false);
+    expect(policy.willTrace(assetFunction(stack, 'Current', 'cjs', 'index.handler'))).toBe(true);
+  });
+});
+
 describe('TracingPolicy settings', () => {
   test('TracingSettings of a nearer scope override the policy; the X-Ray exporter brings its permission', () => {
     const { app, stack } = newApp();
