@@ -27,7 +27,11 @@ Options:
   --entry <node id>       the entry function's node id (default: the stack's one entry)
   --cdk-out <dir>         the cloud assembly directory (default: cdk.out)
   --function <name>       the entry's function name (default: from the stack, DescribeStackResource)
-  --backend <backend>     xray | jaeger=<url> | tempo=<url> (default: xray)
+  --backend <backend>     where the trace is read (default: xray):
+                            xray        X-Ray's trace retrieval API (Transaction Search on,
+                                        as X-Ray's OTLP endpoint needs)
+                            xray-batch  X-Ray's BatchGetTraces (Transaction Search off)
+                            jaeger=<url> | tempo=<url>  their query APIs
   --timeout <seconds>     how long to wait for the trace (default: 120)
   --poll-interval <s>     seconds between two reads of the backend (default: 5)
   --payload <file.json>   the request's JSON body (default: {"source":"trace-check"})
@@ -90,7 +94,7 @@ export async function main(argv: readonly string[], deps: CliDependencies = {}):
         functionName: options.functionName,
         cloudFormation: clients.cloudFormation,
         lambda: clients.lambda,
-        backend: createBackend(backendSpec, { xray: () => clients.xray, fetch: deps.fetch }),
+        backend: createBackend(backendSpec, { xray: () => clients.xray, fetch: deps.fetch, now: deps.now }),
         body,
         timeoutMs: options.timeoutSeconds * 1000,
         pollIntervalMs: options.pollIntervalSeconds * 1000,

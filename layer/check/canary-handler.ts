@@ -18,7 +18,7 @@ export const CANARY_ENV = {
   ENTRY: 'TRACE_CHECK_ENTRY',
   /** The part of the trace map reachable from the entry: JSON, or `gzip:<base64>` when large. */
   MAP: 'TRACE_CHECK_MAP',
-  /** `xray`, `jaeger=<url>` or `tempo=<url>`. */
+  /** `xray` (trace retrieval), `xray-batch` (BatchGetTraces), `jaeger=<url>` or `tempo=<url>`. */
   BACKEND: 'TRACE_CHECK_BACKEND',
   TIMEOUT_MS: 'TRACE_CHECK_TIMEOUT_MS',
   POLL_INTERVAL_MS: 'TRACE_CHECK_POLL_INTERVAL_MS',
@@ -94,6 +94,7 @@ export function createCanaryHandler(
         backend: createBackend(parseBackendSpec(env[CANARY_ENV.BACKEND] ?? 'xray'), {
           xray: deps.xray,
           fetch: deps.fetch,
+          now: deps.now,
         }),
         body: env[CANARY_ENV.BODY] ? (JSON.parse(env[CANARY_ENV.BODY]!) as unknown) : undefined,
         timeoutMs: numberOr(env[CANARY_ENV.TIMEOUT_MS], 120_000),

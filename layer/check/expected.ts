@@ -80,7 +80,8 @@ export function entriesOf(map: TraceMapDocument, stackPath: string): TraceMapNod
 
 /**
  * The node id of the entry to check: `entry` when given (it must be a function of the map, and of
- * `stack` when that is given too), else the one entry function of `stack`.
+ * `stack` when that is given too); else the one entry function of `stack`, or, when it has
+ * several, the one behind an API route.
  *
  * @throws TraceCheckUsageError naming what to give instead (the stacks, or the entries, of the map).
  */
@@ -115,15 +116,25 @@ export function resolveEntry(map: TraceMapDocument, options: { stack?: string; e
   }
   const entries = entriesOf(map, stack.path);
   if (entries.length === 1) return entries[0].id;
+  // Several entries: the one behind an API route is the request a user sends (the others are
+  // started by schedules, other stacks or nothing the map knows).
+  const routed = entries.filter((n) => map.edges.some((e) => e.kind === 'api-to-lambda' && e.to === n.id));
+  if (routed.length === 1) return routed[0].id;
   const functions = map.nodes.filter((n) => n.type === 'function' && n.stack?.path === stack.path);
+  const routesOf = (id: string) =>
+    map.edges.filter((e) => e.kind === 'api-to-lambda' && e.to === id).map((e) => e.route ?? '$default');
   throw new TraceCheckUsageError(
     entries.length === 0
       ? `stack ${stack.path} has no entry function in the trace map; give one with --entry (its functions: ${
           functions.map((n) => n.id).join(', ') || 'none'
         })`
-      : `stack ${stack.path} has ${entries.length} entry functions; choose one with --entry: ${entries
-          .map((n) => n.id)
-          .join(', ')}`,
+      : routed.length > 1
+        ? `stack ${stack.path} has ${routed.length} entry functions behind API routes; choose one with --entry: ${routed
+            .map((n) => `${n.id} (${routesOf(n.id).join(', ')})`)
+            .join(', ')}`
+        : `stack ${stack.path} has ${entries.length} entry functions and none behind an API route; choose one with --entry: ${entries
+            .map((n) => n.id)
+            .join(', ')}`,
   );
 }
 

@@ -2,7 +2,10 @@ import { Token } from 'aws-cdk-lib';
 
 /** The kinds of backend a canary reads traces from. */
 export enum CanaryBackendType {
+  /** X-Ray's trace retrieval API (CloudWatch Transaction Search on). */
   XRAY = 'xray',
+  /** X-Ray's `BatchGetTraces` (Transaction Search off). */
+  XRAY_BATCH = 'xray-batch',
   JAEGER = 'jaeger',
   TEMPO = 'tempo',
 }
@@ -16,11 +19,22 @@ export enum CanaryBackendType {
  */
 export class CanaryBackend {
   /**
-   * AWS X-Ray (`BatchGetTraces`): the canary gets `xray:BatchGetTraces`. With
-   * `TracingExporter.xray()` the spans reach X-Ray through its OTLP endpoint.
+   * AWS X-Ray with CloudWatch Transaction Search on, read with its trace retrieval API
+   * (`StartTraceRetrieval`, then `ListRetrievedTraces` in the OpenTelemetry format): the canary
+   * gets `xray:StartTraceRetrieval` and `xray:ListRetrievedTraces`. This is how traces are read
+   * with `TracingExporter.xray()`: its spans reach X-Ray through the OTLP endpoint, which needs
+   * Transaction Search, and with Transaction Search on `BatchGetTraces` finds no trace.
    */
   public static xray(): CanaryBackend {
     return new CanaryBackend(CanaryBackendType.XRAY);
+  }
+
+  /**
+   * AWS X-Ray with Transaction Search off, read with `BatchGetTraces`: the canary gets
+   * `xray:BatchGetTraces`. For spans that reach X-Ray as segments some other way.
+   */
+  public static xrayBatchGetTraces(): CanaryBackend {
+    return new CanaryBackend(CanaryBackendType.XRAY_BATCH);
   }
 
   /**
@@ -45,7 +59,12 @@ export class CanaryBackend {
 
   /** What is wrong with this backend, if anything (`prop` names it). @internal */
   public _errors(prop: string): string[] {
-    if (this.type === CanaryBackendType.XRAY || this.url === undefined || Token.isUnresolved(this.url)) {
+    if (
+      this.type === CanaryBackendType.XRAY ||
+      this.type === CanaryBackendType.XRAY_BATCH ||
+      this.url === undefined ||
+      Token.isUnresolved(this.url)
+    ) {
       return [];
     }
     try {
@@ -57,8 +76,22 @@ export class CanaryBackend {
     return [`${prop}: the ${this.type} URL must be an http or https URL (got '${this.url}')`];
   }
 
-  /** The backend as the canary function reads it: `xray`, `jaeger=<url>`, `tempo=<url>`. @internal */
+  /** The backend as the canary function reads it: `xray`, `xray-batch`, `jaeger=<url>`, `tempo=<url>`. @internal */
   public _render(): string {
-    return this.type === CanaryBackendType.XRAY ? 'xray' : `${this.type}=${this.url}`;
+    return this.type === CanaryBackendType.XRAY || this.type === CanaryBackendType.XRAY_BATCH
+      ? this.type
+      : `${this.type}=${this.url}`;
+  }
+
+  /** The IAM actions the canary needs to read this backend (none for a query API). @internal */
+  public _actions(): string[] {
+    switch (this.type) {
+      case CanaryBackendType.XRAY:
+        return ['xray:StartTraceRetrieval', 'xray:ListRetrievedTraces'];
+      case CanaryBackendType.XRAY_BATCH:
+        return ['xray:BatchGetTraces'];
+      default:
+        return [];
+    }
   }
 }

@@ -10,8 +10,14 @@ import { Construct } from 'constructs';
 import { TracingPolicy } from '../policy/tracing-policy';
 import { WARNING_PREFIX } from '../core/constants';
 import { layerPath } from '../core/package-paths';
-import { CanaryBackend, CanaryBackendType } from './canary-backend';
-import { CANARY_ENV, CANARY_METRICS, encodeSlice, MAP_LIMIT } from './private/map-slice';
+import { CanaryBackend } from './canary-backend';
+import { CANARY_ENV, CANARY_METRICS, encodeSlice } from './private/map-slice';
+
+/** Lambda's limit on the environment variables of a function, names and values together, in bytes. */
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+/** The longest name a Lambda function can have (the entry's name is known only at deploy). */
+const MAX_FUNCTION_NAME_LENGTH = 64;
 import { TraceExpectation, type BoundTraceExpectation } from './trace-expectation';
 
 /** The namespace of the canary's metrics by default. */
@@ -150,8 +156,9 @@ const REPORTING_TIME = Duration.seconds(30);
  * The canary's function is a plain `NodejsFunction`, never traced (`TracingPolicy.optOut`): its
  * own invocations would start a trace of their own every run, sampled and stored next to the
  * traces it checks; the trace it checks starts with the id it sends. Its role can do nothing but
- * invoke the entry (`lambda:InvokeFunction` on that function), read traces (`xray:BatchGetTraces`,
- * for X-Ray), put metrics in its namespace (`cloudwatch:PutMetricData` with a
+ * invoke the entry (`lambda:InvokeFunction` on that function), read traces (for X-Ray
+ * `xray:StartTraceRetrieval` and `xray:ListRetrievedTraces`, or `xray:BatchGetTraces` with
+ * `CanaryBackend.xrayBatchGetTraces()`), put metrics in its namespace (`cloudwatch:PutMetricData` with a
  * `cloudwatch:namespace` condition) and write to its own log group.
  *
  * @example
@@ -232,12 +239,32 @@ export class TraceContinuityCanary extends Construct {
       if (!resolved) {
         const result = bound!.resolve();
         const encoded = result.slice ? encodeSlice(result.slice) : undefined;
+        // Lambda takes at most 4 KB of environment variables in all (names and values): the map
+        // slice, the payload and the rest are counted together, the function name (known only at
+        // deploy) at its longest.
+        const variables: Record<string, string> = {
+          [CANARY_ENV.FUNCTION_NAME]: 'x'.repeat(MAX_FUNCTION_NAME_LENGTH),
+          [CANARY_ENV.ENTRY]: result.entryNodeId ?? '',
+          [CANARY_ENV.MAP]: encoded ?? '',
+          [CANARY_ENV.BACKEND]: backend._render(),
+          [CANARY_ENV.TIMEOUT_MS]: String(timeout.toMilliseconds()),
+          [CANARY_ENV.POLL_INTERVAL_MS]: String(pollInterval.toMilliseconds()),
+          [CANARY_ENV.METRIC_NAMESPACE]: namespace,
+          ...(body !== undefined ? { [CANARY_ENV.BODY]: body } : {}),
+        };
+        const size = (text: string) => Buffer.byteLength(text, 'utf8');
+        const total = Object.entries(variables).reduce((sum, [k, v]) => sum + size(k) + size(v), 0);
+        const mapBytes = size(encoded ?? '');
+        const bodyBytes = size(body ?? '');
         resolved = {
           ...result,
           encoded,
-          ...(encoded !== undefined && encoded.length > MAP_LIMIT
+          ...(encoded !== undefined && total > LAMBDA_ENVIRONMENT_LIMIT
             ? {
-                sizeError: `expected: the part of the trace map reachable from ${result.entryNodeId} takes ${encoded.length} bytes, more than the canary's environment holds (${MAP_LIMIT}); check from an entry further down the flow`,
+                sizeError:
+                  `its environment would take ${total} bytes, more than the ${LAMBDA_ENVIRONMENT_LIMIT} Lambda allows ` +
+                  `(the expected hops from ${result.entryNodeId}: ${mapBytes} bytes; the payload: ${bodyBytes} bytes; ` +
+                  `the rest: ${total - mapBytes - bodyBytes} bytes): shrink the payload, or check from an entry further down the flow`,
               }
             : {}),
         };
@@ -302,9 +329,9 @@ export class TraceContinuityCanary extends Construct {
     const policy = new iam.Policy(this, 'Policy', {
       statements: [
         new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.entry.functionArn] }),
-        ...(backend.type === CanaryBackendType.XRAY
+        ...(backend._actions().length > 0
           ? // X-Ray's read actions have no resource-level permissions: '*' is the only resource.
-            [new iam.PolicyStatement({ actions: ['xray:BatchGetTraces'], resources: ['*'] })]
+            [new iam.PolicyStatement({ actions: backend._actions(), resources: ['*'] })]
           : []),
         // PutMetricData has no resource either; the condition limits it to the canary's namespace.
         new iam.PolicyStatement({
@@ -323,7 +350,7 @@ export class TraceContinuityCanary extends Construct {
     Validations.of(policy).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
-        'xray:BatchGetTraces and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited by a cloudwatch:namespace condition',
+        "X-Ray's read actions (StartTraceRetrieval, ListRetrievedTraces, BatchGetTraces) and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited by a cloudwatch:namespace condition",
     });
 
     this.rule = new events.Rule(this, 'Schedule', {

@@ -18,6 +18,8 @@ import {
   type RecordedRequest,
   type RecordedTrace,
   type RecordedXrayAnswer,
+  retrievedOtelSpans,
+  XRayRetrievalStandIn,
 } from '../layer/check/local-endpoint';
 
 // The command: its arguments, its table and JSON, its exit status. AWS is a local endpoint that
@@ -37,7 +39,15 @@ function withSentIds(text: string, form: 'xray' | 'w3c'): string {
   return withIds(text, sentIds(invocations[invocations.length - 1]), form);
 }
 
+/** X-Ray's trace retrieval API, serving the example trace under the last invocation's ids. */
+const retrieval = new XRayRetrievalStandIn((xrayId) => {
+  const ids = sentIds(invocations[invocations.length - 1]);
+  return xrayId === `1-${ids.traceId.slice(0, 8)}-${ids.traceId.slice(8)}` ? retrievedOtelSpans(ids) : [];
+});
+
 const endpoint: LocalEndpoint = new LocalEndpoint((request): Answer => {
+  const retrieved = retrieval.handle(request);
+  if (retrieved) return retrieved;
   if (request.url.startsWith('/2015-03-31/functions/')) {
     invocations.push(request);
     if (lambdaStatus !== 200) {
@@ -103,6 +113,7 @@ beforeEach(() => {
   regions.length = 0;
   lambdaStatus = 200;
   withoutSegments = [];
+  retrieval.reset();
 });
 
 /** Runs the command with the local clients; returns its status and output. */
@@ -162,7 +173,7 @@ describe('arguments', () => {
     ],
     [
       ['--stack', 'Prod/Payments', '--backend', 'zipkin'],
-      "unknown backend 'zipkin': use xray, jaeger=<url> or tempo=<url>",
+      "unknown backend 'zipkin': use xray, xray-batch, jaeger=<url> or tempo=<url>",
     ],
     [['--stack', 'Prod/Payments', '--payload', 'broken.json'], /the payload .*broken.json is not JSON/],
     [['--stack', 'Prod/Payments', '--payload', 'nowhere.json'], /cannot read the payload .*nowhere.json/],
@@ -183,6 +194,8 @@ describe('arguments', () => {
 describe('a check', () => {
   test('complete: the table, the summary, exit 0', async () => {
     const { code, stdout, stderr } = await run(
+      '--backend',
+      'xray-batch',
       '--stack',
       'Prod/Payments',
       '--payload',
@@ -219,7 +232,15 @@ describe('a check', () => {
   });
 
   test('--json prints the result object', async () => {
-    const { code, stdout } = await run('--stack', 'Prod-Payments', '--json', '--region', 'eu-central-1');
+    const { code, stdout } = await run(
+      '--backend',
+      'xray-batch',
+      '--stack',
+      'Prod-Payments',
+      '--json',
+      '--region',
+      'eu-central-1',
+    );
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({
@@ -246,6 +267,8 @@ describe('a check', () => {
   test('a missing hop: the table says so, why follows, exit 1', async () => {
     withoutSegments = ['de340c653ee1750b'];
     const { code, stdout } = await run(
+      '--backend',
+      'xray-batch',
       '--stack',
       'Prod/Payments',
       '--timeout',
@@ -262,6 +285,34 @@ describe('a check', () => {
     expect(stdout).toMatch(
       /\nFAIL: 4 of 5 hops present, 1 missing, 0 known breaks, 0 extra services \(trace [0-9a-f]{32}, 2 reads in 10 s\)\n$/,
     );
+  });
+
+  test('by default X-Ray is read with the trace retrieval API (Transaction Search)', async () => {
+    const { code, stdout, stderr } = await run('--stack', 'Prod/Payments', '--timeout', '60');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const traceId = invocations[0].body.match(/00-([0-9a-f]{32})-/)![1];
+    expect(stdout).toContain(`read from xray trace retrieval`);
+    expect(stdout).toContain('Authorize              payments-authorize  present  POST /payments');
+    expect(stdout).toContain('OK: 5 of 5 hops present, 0 missing');
+    // One retrieval: RUNNING at the first read, COMPLETE (2 pages) at the second.
+    const bodies = (url: string) =>
+      endpoint.requests
+        .filter((r) => r.url === url)
+        .map((r) => JSON.parse(r.body) as Record<string, unknown>);
+    expect(bodies('/StartTraceRetrieval')).toEqual([
+      {
+        TraceIds: [`1-${traceId.slice(0, 8)}-${traceId.slice(8)}`],
+        StartTime: parseInt(traceId.slice(0, 8), 16) - 300,
+        EndTime: Date.parse('2026-11-21T05:32:21Z') / 1000,
+      },
+    ]);
+    expect(bodies('/ListRetrievedTraces').map((b) => b.NextToken ?? b.RetrievalToken)).toEqual([
+      'retrieval-1',
+      'retrieval-1',
+      'retrieval-1:4',
+    ]);
+    expect(endpoint.requests.filter((r) => r.url === '/Traces')).toEqual([]);
   });
 
   test('--backend jaeger=<url> reads the trace from Jaeger', async () => {

@@ -5,24 +5,31 @@ import type { FetchLike } from './http';
 import { JaegerTraceBackend } from './jaeger';
 import { TempoTraceBackend } from './tempo';
 import { XRayTraceBackend } from './xray';
+import { XRayRetrievalTraceBackend } from './xray-retrieval';
 
 export { type FetchLike } from './http';
 export { JaegerTraceBackend, parseJaegerTrace } from './jaeger';
 export { parseOtlpTrace, TempoTraceBackend } from './tempo';
 export { parseXraySegments, XRayTraceBackend } from './xray';
-
-/** A backend as the command and the canary name it: `xray`, `jaeger=<url>`, `tempo=<url>`. */
-export type BackendSpec =
-  { readonly type: 'xray' } | { readonly type: 'jaeger' | 'tempo'; readonly url: string };
+export { parseRetrievedSpans, XRayRetrievalTraceBackend, type XRayRetrievalOptions } from './xray-retrieval';
 
 /**
- * Reads `xray`, `jaeger=<url>` or `tempo=<url>` (an http or https URL: the query API's base).
+ * A backend as the command and the canary name it: `xray` (X-Ray's trace retrieval API, for
+ * accounts with CloudWatch Transaction Search on), `xray-batch` (X-Ray's `BatchGetTraces`, for
+ * accounts with it off), `jaeger=<url>`, `tempo=<url>`.
+ */
+export type BackendSpec =
+  { readonly type: 'xray' | 'xray-batch' } | { readonly type: 'jaeger' | 'tempo'; readonly url: string };
+
+/**
+ * Reads `xray`, `xray-batch`, `jaeger=<url>` or `tempo=<url>` (an http or https URL: the query
+ * API's base).
  *
  * @throws TraceCheckUsageError for anything else.
  */
 export function parseBackendSpec(text: string): BackendSpec {
   const trimmed = text.trim();
-  if (trimmed === 'xray') return { type: 'xray' };
+  if (trimmed === 'xray' || trimmed === 'xray-batch') return { type: trimmed };
   const match = /^(jaeger|tempo)=(.+)$/.exec(trimmed);
   if (match) {
     let url: URL;
@@ -36,16 +43,20 @@ export function parseBackendSpec(text: string): BackendSpec {
     }
     return { type: match[1] as 'jaeger' | 'tempo', url: match[2] };
   }
-  throw new TraceCheckUsageError(`unknown backend '${text}': use xray, jaeger=<url> or tempo=<url>`);
+  throw new TraceCheckUsageError(
+    `unknown backend '${text}': use xray, xray-batch, jaeger=<url> or tempo=<url>`,
+  );
 }
 
 /** The backend a spec names (the X-Ray client is made only for X-Ray). */
 export function createBackend(
   spec: BackendSpec,
-  clients: { xray: () => XRayClient; fetch?: FetchLike },
+  clients: { xray: () => XRayClient; fetch?: FetchLike; now?: () => number },
 ): TraceBackend {
   switch (spec.type) {
     case 'xray':
+      return new XRayRetrievalTraceBackend(clients.xray(), { now: clients.now });
+    case 'xray-batch':
       return new XRayTraceBackend(clients.xray());
     case 'jaeger':
       return new JaegerTraceBackend(spec.url, { fetch: clients.fetch });

@@ -30,12 +30,6 @@ const GZIP_PREFIX = 'gzip:';
 /** Maps up to this size go as JSON; larger ones are gzipped. */
 const PLAIN_LIMIT = 2048;
 
-/**
- * The largest map the function's environment takes: Lambda allows 4 KB for all variables,
- * the canary's others take about 600 bytes.
- */
-export const MAP_LIMIT = 3300;
-
 /** The part of the trace map the check of one entry reads. */
 export interface MapSlice {
   readonly version: 1;

@@ -106,7 +106,7 @@ function handler(env: Record<string, string> = {}) {
       [CANARY_ENV.FUNCTION_NAME]: 'Prod-Payments-AuthorizeD8507075-kG4mNp7QxR2s',
       [CANARY_ENV.ENTRY]: 'Prod/Payments/Authorize',
       [CANARY_ENV.MAP]: JSON.stringify(map),
-      [CANARY_ENV.BACKEND]: 'xray',
+      [CANARY_ENV.BACKEND]: 'xray-batch',
       [CANARY_ENV.TIMEOUT_MS]: '20000',
       [CANARY_ENV.POLL_INTERVAL_MS]: '5000',
       [CANARY_ENV.METRIC_NAMESPACE]: 'CdkServerlessTracing',

@@ -219,13 +219,43 @@ describe('resolveEntry and parseTraceMap', () => {
     );
   });
 
-  test('a stack with several entries asks for one', () => {
+  test('a stack with several entries: the one behind an API route, as the README says', () => {
     const two: TraceMapDocument = {
       ...map,
       nodes: map.nodes.map((n) => (n.id === 'Prod/Payments/Reconcile' ? { ...n, entry: true } : n)),
     };
-    expect(() => resolveEntry(two, { stack: 'Prod/Payments' })).toThrow(
-      'stack Prod/Payments has 2 entry functions; choose one with --entry: Prod/Payments/Authorize, Prod/Payments/Reconcile',
+    expect(resolveEntry(two, { stack: 'Prod/Payments' })).toBe('Prod/Payments/Authorize');
+  });
+
+  test('several entries behind API routes, or none behind one: it asks for --entry, naming them', () => {
+    const reconcile = 'Prod/Payments/Reconcile';
+    const routed: TraceMapDocument = {
+      ...map,
+      nodes: map.nodes.map((n) => (n.id === reconcile ? { ...n, entry: true } : n)),
+      edges: [
+        ...map.edges,
+        {
+          from: 'Prod/Payments/Api',
+          to: reconcile,
+          kind: 'api-to-lambda',
+          route: 'POST /reconcile',
+          carriesContext: true,
+        },
+      ],
+    };
+    expect(() => resolveEntry(routed, { stack: 'Prod/Payments' })).toThrow(
+      'stack Prod/Payments has 2 entry functions behind API routes; choose one with --entry: ' +
+        'Prod/Payments/Authorize (POST /payments), Prod/Payments/Reconcile (POST /reconcile)',
+    );
+    const unrouted: TraceMapDocument = {
+      ...map,
+      nodes: map.nodes.map((n) =>
+        n.id === reconcile || n.id === 'Prod/Payments/Audit' ? { ...n, entry: true } : n,
+      ),
+      edges: map.edges.filter((e) => e.kind !== 'api-to-lambda'),
+    };
+    expect(() => resolveEntry(unrouted, { stack: 'Prod/Payments' })).toThrow(
+      /has 3 entry functions and none behind an API route; choose one with --entry: Prod\/Payments\/Audit, /,
     );
   });
 

@@ -118,3 +118,177 @@ export function withIds(
   const to = form === 'xray' ? xray(ids.traceId) : ids.traceId;
   return text.replaceAll(from, to).replaceAll(RECORDED_ROOT_SPAN_ID, ids.spanId);
 }
+
+// ---- X-Ray's trace retrieval API (CloudWatch Transaction Search) ------------------------------
+
+/** The OTLP span kinds by number, as the span documents name them. */
+const KIND_NAMES = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+
+interface OtlpKeyValue {
+  readonly key: string;
+  readonly value: Record<string, unknown>;
+}
+
+function flat(attributes: readonly OtlpKeyValue[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { key, value } of attributes ?? []) {
+    const v = value.stringValue ?? value.boolValue ?? value.doubleValue ?? value.intValue;
+    if (v !== undefined) out[key] = typeof v === 'string' && value.intValue !== undefined ? Number(v) : v;
+  }
+  return out;
+}
+
+/**
+ * The spans of the recorded example run (`example-trace.otlp.json`, the OTLP exports the functions
+ * sent) of the trace `ids.traceId` as `ListRetrievedTraces` returns them in the OTEL format: one
+ * `{ Id, Document }` per span,
+ * the document one span as Transaction Search keeps it (W3C ids, flat `attributes` and
+ * `resource.attributes`, `kind` by name), with the recorded ids replaced by `ids`.
+ */
+export function retrievedOtelSpans(ids: {
+  traceId: string;
+  spanId: string;
+}): { Id: string; Document: string }[] {
+  const recorded = JSON.parse(
+    withIds(readFileSync(join(__dirname, 'fixtures', 'example-trace.otlp.json'), 'utf8'), ids, 'w3c'),
+  ) as RecordedTrace;
+  const out: { Id: string; Document: string }[] = [];
+  for (const request of recorded.exports as {
+    resourceSpans: {
+      resource?: { attributes?: OtlpKeyValue[] };
+      scopeSpans: { scope?: unknown; spans: Record<string, unknown>[] }[];
+    }[];
+  }[]) {
+    for (const resourceSpans of request.resourceSpans) {
+      for (const scopeSpans of resourceSpans.scopeSpans) {
+        for (const span of scopeSpans.spans) {
+          // A retrieval returns the spans of the trace asked for (an SQS batch span is a trace of its own).
+          if (span.traceId !== ids.traceId) continue;
+          const document = {
+            resource: { attributes: flat(resourceSpans.resource?.attributes) },
+            scope: scopeSpans.scope,
+            traceId: span.traceId,
+            spanId: span.spanId,
+            ...(span.parentSpanId ? { parentSpanId: span.parentSpanId } : {}),
+            flags: span.flags,
+            name: span.name,
+            kind: KIND_NAMES[span.kind as number] ?? 'UNSPECIFIED',
+            startTimeUnixNano: Number(span.startTimeUnixNano),
+            endTimeUnixNano: Number(span.endTimeUnixNano),
+            attributes: flat(span.attributes as OtlpKeyValue[]),
+            links: ((span.links as { traceId: string; spanId: string }[]) ?? []).map((l) => ({
+              traceId: l.traceId,
+              spanId: l.spanId,
+            })),
+            status: { code: 'UNSET' },
+          };
+          out.push({ Id: span.spanId as string, Document: JSON.stringify(document) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** A retrieval the stand-in started. */
+export interface StandInRetrieval {
+  readonly traceIds: string[];
+  readonly startTime: number;
+  readonly endTime: number;
+  /** How many `ListRetrievedTraces` calls it answered. */
+  lists: number;
+}
+
+/**
+ * A stand-in for X-Ray's trace retrieval API as its reference documents it (REST JSON):
+ *
+ * - `POST /StartTraceRetrieval` `{ TraceIds, StartTime, EndTime }` (all required, times in epoch
+ *   seconds) → `{ RetrievalToken }`; a missing field is `InvalidRequestException` (400).
+ * - `POST /ListRetrievedTraces` `{ RetrievalToken, TraceFormat?, NextToken? }` →
+ *   `{ RetrievalStatus, TraceFormat, Traces: [{ Id, Duration, Spans: [{ Id, Document }] }], NextToken }`;
+ *   `RUNNING` (and nothing else) for the first `runningLists` calls of a retrieval, then
+ *   `COMPLETE` with the spans in pages of `pageSize`; a token it did not give is
+ *   `ResourceNotFoundException` (404).
+ *
+ * `status` overrides the state a retrieval reaches (`FAILED`, …).
+ */
+export class XRayRetrievalStandIn {
+  public readonly retrievals = new Map<string, StandInRetrieval>();
+  public runningLists = 1;
+  public pageSize = 4;
+  public status = 'COMPLETE';
+
+  /** The spans of a trace (X-Ray id): none unless given. */
+  constructor(public spans: (xrayTraceId: string) => { Id: string; Document: string }[]) {}
+
+  public reset(): void {
+    this.retrievals.clear();
+    this.runningLists = 1;
+    this.pageSize = 4;
+    this.status = 'COMPLETE';
+  }
+
+  /** The answer to a request of the retrieval API; undefined for any other request. */
+  public handle(request: RecordedRequest): Answer | undefined {
+    if (request.method !== 'POST') return undefined;
+    if (request.url === '/StartTraceRetrieval') {
+      const body = JSON.parse(request.body || '{}') as {
+        TraceIds?: string[];
+        StartTime?: number;
+        EndTime?: number;
+      };
+      if (!body.TraceIds?.length || typeof body.StartTime !== 'number' || typeof body.EndTime !== 'number') {
+        return error(400, 'InvalidRequestException', 'TraceIds, StartTime and EndTime are required');
+      }
+      const token = `retrieval-${this.retrievals.size + 1}`;
+      this.retrievals.set(token, {
+        traceIds: body.TraceIds,
+        startTime: body.StartTime,
+        endTime: body.EndTime,
+        lists: 0,
+      });
+      return json({ RetrievalToken: token });
+    }
+    if (request.url === '/ListRetrievedTraces') {
+      const body = JSON.parse(request.body || '{}') as {
+        RetrievalToken?: string;
+        TraceFormat?: string;
+        NextToken?: string;
+      };
+      const retrieval = this.retrievals.get(body.RetrievalToken ?? '');
+      if (!retrieval) {
+        return error(404, 'ResourceNotFoundException', `Retrieval token ${body.RetrievalToken} not found`);
+      }
+      retrieval.lists++;
+      if (retrieval.lists <= this.runningLists) return json({ RetrievalStatus: 'RUNNING' });
+      if (this.status !== 'COMPLETE') return json({ RetrievalStatus: this.status });
+      const all = retrieval.traceIds.flatMap((id) => this.spans(id).map((span) => ({ id, span })));
+      const start = body.NextToken ? Number(body.NextToken.split(':')[1]) : 0;
+      const page = all.slice(start, start + this.pageSize);
+      const next =
+        start + this.pageSize < all.length ? `${body.RetrievalToken}:${start + this.pageSize}` : undefined;
+      const traces = retrieval.traceIds
+        .map((id) => ({ Id: id, Duration: 0.25, Spans: page.filter((p) => p.id === id).map((p) => p.span) }))
+        .filter((t) => t.Spans.length > 0);
+      return json({
+        RetrievalStatus: 'COMPLETE',
+        TraceFormat: body.TraceFormat ?? 'XRAY',
+        Traces: traces,
+        ...(next ? { NextToken: next } : {}),
+      });
+    }
+    return undefined;
+  }
+}
+
+function json(body: unknown): Answer {
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+function error(status: number, type: string, message: string): Answer {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'x-amzn-errortype': type },
+    body: JSON.stringify({ Message: message }),
+  };
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -80,8 +81,13 @@ describe('with the defaults', () => {
           Action: 'lambda:InvokeFunction',
           Resource: { 'Fn::GetAtt': [authorizeId, 'Arn'] },
         },
-        // X-Ray's read actions have no resource-level permissions.
-        { Effect: 'Allow', Action: 'xray:BatchGetTraces', Resource: '*' },
+        // X-Ray's trace retrieval (Transaction Search on, as TracingExporter.xray needs); its
+        // actions have no resource-level permissions.
+        {
+          Effect: 'Allow',
+          Action: ['xray:StartTraceRetrieval', 'xray:ListRetrievedTraces'],
+          Resource: '*',
+        },
         {
           Effect: 'Allow',
           Action: 'cloudwatch:PutMetricData',
@@ -204,6 +210,25 @@ test('under a TracingPolicy the canary stays untraced, and says why', () => {
     '/Payments/Canary/Function',
     Match.stringLikeRegexp('is not traced \\(TracingPolicy.optOut: the trace continuity canary'),
   );
+});
+
+test('X-Ray with Transaction Search off: BatchGetTraces, and only that X-Ray action', () => {
+  const { stack } = paymentStack();
+  const canary = new TraceContinuityCanary(stack, 'Canary', {
+    entry: stack.authorize,
+    backend: CanaryBackend.xrayBatchGetTraces(),
+  });
+  const template = Template.fromStack(stack);
+  const fn =
+    template.toJSON().Resources[stack.getLogicalId(canary.function.node.defaultChild as never)].Properties;
+  expect(fn.Environment.Variables.TRACE_CHECK_BACKEND).toBe('xray-batch');
+  const roleId = stack.getLogicalId(canary.role.node.defaultChild as never);
+  const [policy] = Object.values(
+    template.findResources('AWS::IAM::Policy') as Record<string, Resource>,
+  ).filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId));
+  const document = policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
+  const xrayStatements = document.Statement.filter((st) => JSON.stringify(st.Action).includes('xray:'));
+  expect(xrayStatements).toEqual([{ Effect: 'Allow', Action: 'xray:BatchGetTraces', Resource: '*' }]);
 });
 
 test('options: Jaeger, a rate, the alarm, a namespace, a payload, the retention', () => {
@@ -423,7 +448,55 @@ test('a large map goes gzipped; one too large for the environment fails the synt
     entry: stack.authorize,
     expected: TraceExpectation.fromTraceMapFile(file, { entryNodeId: 'Prod/Payments/Authorize' }),
   });
-  expect(() => Template.fromStack(stack)).toThrow(/more than the canary's environment holds/);
+  expect(() => Template.fromStack(stack)).toThrow(
+    /its environment would take \d+ bytes, more than the 4096 Lambda allows \(the expected hops from Prod\/Payments\/Authorize: \d+ bytes; the payload: 0 bytes; the rest: \d+ bytes\): shrink the payload/,
+  );
+});
+
+test('the map and the payload are counted together: each fits on its own, the two do not', () => {
+  const map = JSON.parse(readFileSync(FIXTURE_MAP, 'utf8')) as TraceMap;
+  // Consumers with names that do not compress, until the slice takes about 2.8 KB gzipped.
+  const wide = (count: number): TraceMap => ({
+    ...map,
+    nodes: [
+      ...map.nodes,
+      ...Array.from({ length: count }, (_, i) => ({
+        id: `Prod/Payments/C${i}`,
+        type: 'function' as const,
+        label: `C${i}`,
+        serviceName: createHash('sha256').update(String(i)).digest('hex').slice(0, 24),
+        traced: true,
+      })),
+    ],
+    edges: [
+      ...map.edges,
+      ...Array.from({ length: count }, (_, i) => ({
+        from: 'Prod/Payments/Payments',
+        to: `Prod/Payments/C${i}`,
+        kind: 'sns-to-lambda' as const,
+        carriesContext: true,
+        via: 'message-attributes' as const,
+      })),
+    ],
+  });
+  let count = 10;
+  while (encodeSlice(mapSlice(wide(count), 'Prod/Payments/Authorize')).length < 2800) count += 2;
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'map-')), 'trace-map.json');
+  writeFileSync(file, JSON.stringify(wide(count)));
+  const canary = (payload?: unknown) => {
+    const { stack } = paymentStack();
+    new TraceContinuityCanary(stack, 'Canary', {
+      entry: stack.authorize,
+      expected: TraceExpectation.fromTraceMapFile(file, { entryNodeId: 'Prod/Payments/Authorize' }),
+      ...(payload !== undefined ? { payload } : {}),
+    });
+    return () => Template.fromStack(stack);
+  };
+  expect(canary()).not.toThrow();
+  // A payload of 1,000 bytes is within its own limit (1,024); with the map it is too much.
+  expect(canary({ note: 'x'.repeat(985) })).toThrow(
+    /more than the 4096 Lambda allows \(the expected hops from Prod\/Payments\/Authorize: \d+ bytes; the payload: 996 bytes; .*\): shrink the payload/,
+  );
 });
 
 test('the handler bundles with the AWS SDK clients it uses', () => {
@@ -438,6 +511,8 @@ test('the handler bundles with the AWS SDK clients it uses', () => {
   const dir = path.join(outdir, `asset.${fn.Code.S3Key.replace(/\.zip$/, '')}`);
   expect(readdirSync(dir)).toEqual(['index.js']);
   const bundle = readFileSync(path.join(dir, 'index.js'), 'utf8');
+  expect(bundle).toContain('StartTraceRetrieval');
+  expect(bundle).toContain('ListRetrievedTraces');
   expect(bundle).toContain('BatchGetTraces');
   expect(bundle).toContain('PutMetricData');
   expect(statSync(path.join(dir, 'index.js')).size).toBeLessThan(1024 * 1024);
