@@ -402,9 +402,10 @@ test('missing data not breaching, or a run longer than the period, warns', () =>
   );
 });
 
-test('a large map goes gzipped; one too large for the environment fails the synth', () => {
+/** The example's map with `count` more consumers of the topic (named by `serviceName`). */
+function widerMap(count: number, serviceName = (i: number) => `payments-consumer-${i}`): TraceMap {
   const map = JSON.parse(readFileSync(FIXTURE_MAP, 'utf8')) as TraceMap;
-  const wide = (count: number): TraceMap => ({
+  return {
     ...map,
     nodes: [
       ...map.nodes,
@@ -412,7 +413,7 @@ test('a large map goes gzipped; one too large for the environment fails the synt
         id: `Prod/Payments/Consumer${i}`,
         type: 'function' as const,
         label: `Consumer${i}`,
-        serviceName: `payments-consumer-${i}`,
+        serviceName: serviceName(i),
         traced: true,
       })),
     ],
@@ -426,7 +427,12 @@ test('a large map goes gzipped; one too large for the environment fails the synt
         via: 'message-attributes' as const,
       })),
     ],
-  });
+  };
+}
+
+test('a large map goes gzipped; one too large for the environment fails the synth', () => {
+  const map = JSON.parse(readFileSync(FIXTURE_MAP, 'utf8')) as TraceMap;
+  const wide = (count: number) => widerMap(count);
   const encoded = encodeSlice(mapSlice(wide(20), 'Prod/Payments/Authorize'));
   expect(encoded.startsWith('gzip:')).toBe(true);
   expect(expectedHops(decodeMap(encoded), 'Prod/Payments/Authorize').hops).toHaveLength(25);
@@ -454,31 +460,9 @@ test('a large map goes gzipped; one too large for the environment fails the synt
 });
 
 test('the map and the payload are counted together: each fits on its own, the two do not', () => {
-  const map = JSON.parse(readFileSync(FIXTURE_MAP, 'utf8')) as TraceMap;
   // Consumers with names that do not compress, until the slice takes about 2.8 KB gzipped.
-  const wide = (count: number): TraceMap => ({
-    ...map,
-    nodes: [
-      ...map.nodes,
-      ...Array.from({ length: count }, (_, i) => ({
-        id: `Prod/Payments/C${i}`,
-        type: 'function' as const,
-        label: `C${i}`,
-        serviceName: createHash('sha256').update(String(i)).digest('hex').slice(0, 24),
-        traced: true,
-      })),
-    ],
-    edges: [
-      ...map.edges,
-      ...Array.from({ length: count }, (_, i) => ({
-        from: 'Prod/Payments/Payments',
-        to: `Prod/Payments/C${i}`,
-        kind: 'sns-to-lambda' as const,
-        carriesContext: true,
-        via: 'message-attributes' as const,
-      })),
-    ],
-  });
+  const wide = (count: number) =>
+    widerMap(count, (i) => createHash('sha256').update(String(i)).digest('hex').slice(0, 24));
   let count = 10;
   while (encodeSlice(mapSlice(wide(count), 'Prod/Payments/Authorize')).length < 2800) count += 2;
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'map-')), 'trace-map.json');
