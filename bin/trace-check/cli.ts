@@ -8,6 +8,7 @@ import {
   createBackend,
   expectedHops,
   parseBackendSpec,
+  parseHeaderPairs,
   parseTraceMap,
   resolveEntry,
   runCheck,
@@ -32,6 +33,8 @@ Options:
                                         as X-Ray's OTLP endpoint needs)
                             xray-batch  X-Ray's BatchGetTraces (Transaction Search off)
                             jaeger=<url> | tempo=<url>  their query APIs
+  --header <name=value>   a header for the Jaeger or Tempo query API (an API token), repeatable;
+                          or TRACE_CHECK_HEADERS=name=value,... (values URL-encoded); never printed
   --timeout <seconds>     how long to wait for the trace (default: 120)
   --poll-interval <s>     seconds between two reads of the backend (default: 5)
   --payload <file.json>   the request's JSON body (default: {"source":"trace-check"})
@@ -61,6 +64,8 @@ export interface CliDependencies {
   readonly fetch?: FetchLike;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The environment (`TRACE_CHECK_HEADERS`). @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Runs the command; resolves to its exit status (0 ok, 1 not ok, 2 could not run). */
@@ -68,7 +73,7 @@ export async function main(argv: readonly string[], deps: CliDependencies = {}):
   const stdout = deps.stdout ?? ((text: string) => process.stdout.write(text));
   const stderr = deps.stderr ?? ((text: string) => process.stderr.write(text));
   try {
-    const options = readOptions(argv);
+    const options = readOptions(argv, deps.env);
     if (options.help) {
       stdout(USAGE);
       return 0;
@@ -94,7 +99,12 @@ export async function main(argv: readonly string[], deps: CliDependencies = {}):
         functionName: options.functionName,
         cloudFormation: clients.cloudFormation,
         lambda: clients.lambda,
-        backend: createBackend(backendSpec, { xray: () => clients.xray, fetch: deps.fetch, now: deps.now }),
+        backend: createBackend(backendSpec, {
+          xray: () => clients.xray,
+          fetch: deps.fetch,
+          now: deps.now,
+          headers: options.headers,
+        }),
         body,
         timeoutMs: options.timeoutSeconds * 1000,
         pollIntervalMs: options.pollIntervalSeconds * 1000,
@@ -130,10 +140,12 @@ interface CliOptions {
   readonly payload?: string;
   readonly region?: string;
   readonly json: boolean;
+  /** Headers for the Jaeger or Tempo query API: TRACE_CHECK_HEADERS, then each --header. */
+  readonly headers: Record<string, string>;
 }
 
-function readOptions(argv: readonly string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
+function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -150,6 +162,7 @@ function readOptions(argv: readonly string[]): CliOptions {
         payload: { type: 'string' },
         region: { type: 'string' },
         json: { type: 'boolean' },
+        header: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -173,6 +186,13 @@ function readOptions(argv: readonly string[]): CliOptions {
     payload: text('payload'),
     region: text('region'),
     json: values.json === true,
+    headers: {
+      ...parseHeaderPairs(env.TRACE_CHECK_HEADERS ?? '', 'TRACE_CHECK_HEADERS'),
+      ...Object.assign(
+        {},
+        ...((values.header as string[] | undefined) ?? []).map((pair) => parseHeaderPairs(pair, '--header')),
+      ),
+    },
   };
 }
 

@@ -118,10 +118,15 @@ beforeEach(() => {
 
 /** Runs the command with the local clients; returns its status and output. */
 async function run(...argv: string[]) {
+  return runWith({}, ...argv);
+}
+
+async function runWith(env: NodeJS.ProcessEnv, ...argv: string[]) {
   let stdout = '';
   let stderr = '';
   let now = Date.parse('2026-11-21T05:32:16Z');
   const code = await main(argv, {
+    env,
     cwd,
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
@@ -326,6 +331,41 @@ describe('a check', () => {
     expect(stdout).toContain(`read from jaeger ${endpoint.url}/jaeger`);
     expect(stdout).toContain('Authorize              payments-authorize  present  POST /payments');
     expect(endpoint.requests.filter((r) => r.url === '/Traces')).toEqual([]);
+  });
+
+  test('Jaeger with auth headers from TRACE_CHECK_HEADERS and --header: sent with every request, never printed', async () => {
+    const token = 'Bearer s3cr3t-token';
+    const { code, stdout, stderr } = await runWith(
+      { TRACE_CHECK_HEADERS: `authorization=${encodeURIComponent(token)},x-scope-orgid=payments` },
+      '--stack',
+      'Prod/Payments',
+      '--backend',
+      `jaeger=${endpoint.url}/jaeger`,
+      '--header',
+      'x-scope-orgid=prod',
+      '--json',
+    );
+    expect(code).toBe(0);
+    const reads = endpoint.requests.filter((r) => r.url.startsWith('/jaeger/'));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) {
+      // The flag wins over the variable for the same header.
+      expect(read.headers).toMatchObject({ authorization: token, 'x-scope-orgid': 'prod' });
+    }
+    expect(stdout + stderr).not.toContain('s3cr3t');
+  });
+
+  test('a malformed header pair: exit 2, naming where and which pair, never the value', async () => {
+    const { code, stderr } = await runWith(
+      { TRACE_CHECK_HEADERS: 'authorization:s3cr3t' },
+      '--stack',
+      'Prod/Payments',
+      '--backend',
+      `jaeger=${endpoint.url}/jaeger`,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('TRACE_CHECK_HEADERS: pair 1 is not name=value with a valid header name');
+    expect(stderr).not.toContain('s3cr3t');
   });
 
   test('an AWS error: the check could not run, exit 2', async () => {

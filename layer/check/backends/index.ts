@@ -51,7 +51,12 @@ export function parseBackendSpec(text: string): BackendSpec {
 /** The backend a spec names (the X-Ray client is made only for X-Ray). */
 export function createBackend(
   spec: BackendSpec,
-  clients: { xray: () => XRayClient; fetch?: FetchLike; now?: () => number },
+  clients: {
+    xray: () => XRayClient;
+    fetch?: FetchLike;
+    now?: () => number;
+    headers?: Record<string, string>;
+  },
 ): TraceBackend {
   switch (spec.type) {
     case 'xray':
@@ -59,8 +64,40 @@ export function createBackend(
     case 'xray-batch':
       return new XRayTraceBackend(clients.xray());
     case 'jaeger':
-      return new JaegerTraceBackend(spec.url, { fetch: clients.fetch });
+      return new JaegerTraceBackend(spec.url, { fetch: clients.fetch, headers: clients.headers });
     case 'tempo':
-      return new TempoTraceBackend(spec.url, { fetch: clients.fetch });
+      return new TempoTraceBackend(spec.url, { fetch: clients.fetch, headers: clients.headers });
   }
+}
+
+/**
+ * Headers for a query API (Jaeger, Tempo) from `name=value` pairs separated by commas, values
+ * URL-encoded — the format of `OTEL_EXPORTER_OTLP_HEADERS`. Never echoes a value: a malformed
+ * pair is named by its position and header name only.
+ *
+ * @throws TraceCheckUsageError for a pair without `=` or with an empty or invalid name.
+ */
+export function parseHeaderPairs(text: string, source: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  text
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '')
+    .forEach((pair, i) => {
+      const at = pair.indexOf('=');
+      const name = at === -1 ? '' : pair.slice(0, at).trim();
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+        throw new TraceCheckUsageError(
+          `${source}: pair ${i + 1} is not name=value with a valid header name (its value is not shown)`,
+        );
+      }
+      let value: string;
+      try {
+        value = decodeURIComponent(pair.slice(at + 1).trim());
+      } catch {
+        throw new TraceCheckUsageError(`${source}: the value of header '${name}' is not URL-encoded`);
+      }
+      headers[name] = value;
+    });
+  return headers;
 }
