@@ -212,7 +212,8 @@ export class CollectorProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    this.exited = new Promise((resolveExit) => child.on('exit', (code) => resolveExit(code)));
+    // 'close', not 'exit': the process's output is all read by then (its last log lines too).
+    this.exited = new Promise((resolveExit) => child.on('close', (code) => resolveExit(code)));
     await new Promise<void>((resolveReady, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`collector not ready in ${timeoutMs} ms:\n${this.logText}`)),
