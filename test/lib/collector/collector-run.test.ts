@@ -136,17 +136,15 @@ function collector(path: string): DeployedCollector {
 /** Starts a function's collector here (ports of 127.0.0.1, the exporter pointed where asked). */
 async function start(
   path: string,
-  options: { exporterEndpoint?: string; jsonEncoding?: boolean } = {},
+  options: { exporterEndpoint?: string; jsonEncoding?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ process: CollectorProcess; port: number }> {
   const deployed = collector(path);
   const ports = await collectorPorts();
   const port = ports.httpPort;
-  const local = localCollectorConfig(deployed.yaml, {
-    ...ports,
-    ...options,
-  });
+  const { env, ...exporter } = options;
+  const local = localCollectorConfig(deployed.yaml, { ...ports, ...exporter });
   expect(local.removed).toEqual(['decouple']);
-  const process = new CollectorProcess(local.yaml, environmentOf(deployed));
+  const process = new CollectorProcess(local.yaml, { ...environmentOf(deployed), ...env });
   await process.start();
   return { process, port };
 }
@@ -372,18 +370,10 @@ needsCollector(
     );
     await held.start();
     try {
-      const deployed = collector('OtlpHeaders/Fn');
-      const ports = await collectorPorts();
-      const port = ports.httpPort;
-      const local = localCollectorConfig(deployed.yaml, {
-        ...ports,
+      const { process, port } = await start('OtlpHeaders/Fn', {
         exporterEndpoint: receiver.endpoint,
+        env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: held.endpoint },
       });
-      const process = new CollectorProcess(local.yaml, {
-        ...environmentOf(deployed),
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: held.endpoint,
-      });
-      await process.start();
       await sendSpan(port, 'expanded');
       await process.stop();
       expect(receiver.requests[0].headers['x-whole']).toBe(`x ${REGION} $y`);
