@@ -149,6 +149,24 @@ async function start(
   return { process, port };
 }
 
+/**
+ * Waits until the receiver holds `expected` export requests (the collector exports on its own
+ * schedule, and a loaded machine can be slow), then stops the collector; fails with its log when
+ * they never came.
+ */
+async function stopWhenExported(process: CollectorProcess, expected = 1): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (receiver.requests.length < expected && Date.now() < deadline) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+  }
+  await process.stop();
+  if (receiver.requests.length < expected) {
+    throw new Error(
+      `the collector made ${receiver.requests.length} of ${expected} export requests; its log:\n${process.log}`,
+    );
+  }
+}
+
 let nextTrace = 0;
 /** Sends one span to a collector over OTLP/HTTP (JSON), as the runtime does; returns its trace id. */
 async function sendSpan(
@@ -260,8 +278,13 @@ needsCollector(
     for (const path of ['Debug/Fn', 'Policy/Plain']) {
       const { process, port } = await start(path);
       await sendSpan(port, 'GET /debug');
+      const written = /"otelcol.component.id": "debug".*"spans": 1|Traces.*"spans": 1/;
+      const deadline = Date.now() + 15_000;
+      while (!written.test(process.log) && Date.now() < deadline) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+      }
       await process.stop();
-      expect(process.log).toMatch(/"otelcol.component.id": "debug".*"spans": 1|Traces.*"spans": 1/);
+      expect(process.log).toMatch(written);
       expect(deprecationWarnings(process.log)).toEqual([]);
     }
   },
@@ -275,7 +298,7 @@ needsCollector(
       jsonEncoding: true,
     });
     const traceId = await sendSpan(port, 'POST /payments');
-    await process.stop();
+    await stopWhenExported(process);
     expect(receiver.trace(traceId).map((s) => s.name)).toEqual(['POST /payments']);
     const [request] = receiver.requests;
     expect(request.headers).toMatchObject({
@@ -302,7 +325,7 @@ needsCollector(
   async () => {
     const { process, port } = await start('Escaping/Fn');
     await sendSpan(port, 'escaping');
-    await process.stop();
+    await stopWhenExported(process);
     expect(receiver.requests).toHaveLength(1);
     const [request] = receiver.requests;
     expect(request.headers['x-dollars']).toBe(DOLLARS);
@@ -317,7 +340,7 @@ needsCollector(
   async () => {
     const { process, port } = await start('XRay/Fn', { exporterEndpoint: receiver.endpoint });
     await sendSpan(port, 'GET /xray');
-    await process.stop();
+    await stopWhenExported(process);
     expect(receiver.requests).toHaveLength(1);
     const [request] = receiver.requests;
     expect(request.path).toBe('/v1/traces');
@@ -341,7 +364,7 @@ needsCollector(
     });
     const dropped = await sendSpan(port, 'unsampled');
     const kept = await sendSpan(port, 'failed', { 'sampling.priority': 1 });
-    await process.stop();
+    await stopWhenExported(process);
     expect(receiver.trace(dropped)).toEqual([]);
     expect(receiver.trace(kept).map((s) => s.name)).toEqual(['failed']);
   },
@@ -375,7 +398,7 @@ needsCollector(
         env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: held.endpoint },
       });
       await sendSpan(port, 'expanded');
-      await process.stop();
+      await stopWhenExported(process);
       expect(receiver.requests[0].headers['x-whole']).toBe(`x ${REGION} $y`);
     } finally {
       await held.stop();
