@@ -207,7 +207,9 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     }
 
     // The functions export as they would to the collector extension: done once written, not
-    // answered. Each collector, stopped, exports what it holds; then let the receiver read it.
+    // answered. Each collector exports its batch on its own timer (200 ms): let it, so the spans do
+    // not depend on the flush at shut-down; stopped, each exports what it still holds.
+    if (useCollector) await receiver.idle(400);
     const collected = await stopCollectors(collectors);
     await receiver.idle(100);
     const spans = [...receiver.spans];
