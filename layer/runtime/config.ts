@@ -54,7 +54,7 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
   const alwaysKeep = parseAlwaysKeep(env[ENV_ALWAYS_KEEP]);
   return {
     serviceName: env.OTEL_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'unknown_service:lambda',
-    sampler: runtimeSampler(samplerFromEnv(env), { keepErrors, alwaysKeep: alwaysKeep.length > 0 }),
+    sampler: runtimeSampler(samplerFromEnv(env), { keepErrors }),
     keepErrors,
     alwaysKeep,
     samplingPriority: readBoolean(env, ENV_SAMPLING_PRIORITY, false),

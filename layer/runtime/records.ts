@@ -12,7 +12,7 @@ import { warnOnce } from './diagnostics';
 import { recordFailure } from './errors';
 import { currentInvocation } from './invocation';
 import { arnName, sqsRecordContext } from './messaging';
-import { alwaysKeepRuleOf, markAlwaysKeep } from './sampler';
+import { alwaysKeepRuleOf, markAlwaysKeep, tracestateRule } from './sampler';
 import {
   ATTR_CONTEXT_SOURCE,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -20,6 +20,7 @@ import {
   ATTR_MESSAGING_OPERATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
+  ATTR_SAMPLING_RULE,
 } from './semconv';
 import { tracingRuntime } from './tracing';
 
@@ -129,7 +130,10 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     const found = sqsRecordContext(record);
     const queue = arnName(record.eventSourceARN);
     const name = queue ? `process ${queue}` : 'process';
-    const rule = alwaysKeepRuleOf(active);
+    // The invocation's rule, else the check's tracestate entry on this record's message (named on
+    // the record's span, as an invocation's rule is on the invocation's).
+    const ownRule = alwaysKeepRuleOf(active) ? undefined : found ? tracestateRule(found.context) : undefined;
+    const rule = alwaysKeepRuleOf(active) ?? ownRule;
     // The message's own context when it has one; else the record joins the invocation's trace.
     const parent = found ? markAlwaysKeep(found.context, rule) : active;
     const options = (): SpanOptions => ({
@@ -142,6 +146,7 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
         [ATTR_MESSAGING_DESTINATION_NAME]: queue,
         [ATTR_MESSAGING_MESSAGE_ID]: record.messageId,
         [ATTR_CONTEXT_SOURCE]: found?.source ?? 'none',
+        ...(ownRule ? { [ATTR_SAMPLING_RULE]: ownRule.text } : {}),
       },
     });
     const failed = (span: Span, error: unknown) => {

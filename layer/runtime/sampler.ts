@@ -1,4 +1,4 @@
-import { createContextKey, type Context } from '@opentelemetry/api';
+import { createContextKey, trace, type Context } from '@opentelemetry/api';
 import {
   SamplingDecision,
   createAlwaysRecordSampler,
@@ -9,13 +9,34 @@ import { warnOnce } from './diagnostics';
 import type { EventShape } from './event';
 
 /**
- * An always-keep rule of `TRACING_ALWAYS_KEEP`: `route:[<METHOD> ]<path>` (no method, or `ANY`,
- * is any method) or `queue:<queue ARN>`. `text` is the rule as written, for
- * `serverless_tracing.sampling.rule`.
+ * An always-keep rule: one of `TRACING_ALWAYS_KEEP` — `route:[<METHOD> ]<path>` (no method, or
+ * `ANY`, is any method) or `queue:<queue ARN>` — or the `tracestate` entry of the trace check
+ * (`KEEP_TRACESTATE`). `text` is the rule as written, for `serverless_tracing.sampling.rule`.
  */
 export type AlwaysKeepRule =
   | { readonly kind: 'route'; readonly text: string; readonly method?: string; readonly path: string }
-  | { readonly kind: 'queue'; readonly text: string; readonly arn: string };
+  | { readonly kind: 'queue'; readonly text: string; readonly arn: string }
+  | { readonly kind: 'tracestate'; readonly text: string };
+
+/**
+ * The `tracestate` entry that keeps a trace whatever the sampling: `trace-check` and the canary
+ * start their traces with it, so a check at a 1% sampling ratio still finds every hop. It travels
+ * with the trace context (HTTP headers, message attributes) to every hop, and each hop honours it.
+ * A caller that can send it can also send `traceparent` with the sampled flag, which the default
+ * parent-based sampler follows: it opens nothing a `traceparent` does not.
+ */
+export const KEEP_TRACESTATE = { key: 'cdk-serverless-tracing', value: 'keep' } as const;
+
+const TRACESTATE_RULE: AlwaysKeepRule = {
+  kind: 'tracestate',
+  text: `tracestate:${KEEP_TRACESTATE.key}=${KEEP_TRACESTATE.value}`,
+};
+
+/** The rule of a trace context whose `tracestate` has the check's entry (`KEEP_TRACESTATE`). */
+export function tracestateRule(parent: Context): AlwaysKeepRule | undefined {
+  const state = trace.getSpanContext(parent)?.traceState;
+  return state?.get(KEEP_TRACESTATE.key) === KEEP_TRACESTATE.value ? TRACESTATE_RULE : undefined;
+}
 
 /**
  * Parses `TRACING_ALWAYS_KEEP`: rules separated by `;`, each `<kind>:<value>` split at its first
@@ -72,7 +93,7 @@ export function matchAlwaysKeep(
       ? route !== undefined &&
         (rule.method === undefined || rule.method === method) &&
         route.paths.includes(rule.path)
-      : queueArns !== undefined && queueArns.includes(rule.arn),
+      : rule.kind === 'queue' && queueArns !== undefined && queueArns.includes(rule.arn),
   );
 }
 
@@ -109,13 +130,11 @@ class AlwaysKeepSampler implements Sampler {
 
 /**
  * The sampler of the tracer provider: the head sampler (`OTEL_TRACES_SAMPLER`), overruled by the
- * always-keep mark when there are rules, and, with keep-errors on, wrapped so that what it does
- * not sample is still recorded (unsampled), to be exported if the invocation fails.
+ * always-keep mark (a rule, or the check's `tracestate` entry), and, with keep-errors on, wrapped
+ * so that what it does not sample is still recorded (unsampled), to be exported if the
+ * invocation fails.
  */
-export function runtimeSampler(
-  head: Sampler,
-  options: { keepErrors: boolean; alwaysKeep: boolean },
-): Sampler {
-  const kept = options.alwaysKeep ? new AlwaysKeepSampler(head) : head;
+export function runtimeSampler(head: Sampler, options: { keepErrors: boolean }): Sampler {
+  const kept = new AlwaysKeepSampler(head);
   return options.keepErrors ? createAlwaysRecordSampler(kept) : kept;
 }

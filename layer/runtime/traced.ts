@@ -6,7 +6,7 @@ import { recordFailure } from './errors';
 import { describeEvent, httpStatusOf, type EventShape } from './event';
 import { newInvocation, withInvocation, type InvocationState } from './invocation';
 import { extractParent } from './propagation';
-import { markAlwaysKeep, matchAlwaysKeep, type AlwaysKeepRule } from './sampler';
+import { markAlwaysKeep, matchAlwaysKeep, tracestateRule, type AlwaysKeepRule } from './sampler';
 import {
   ATTR_BATCH_ITEM_FAILURES,
   ATTR_CLOUD_ACCOUNT_ID,
@@ -176,7 +176,6 @@ function startInvocation(
 ): { span: Span; shape: EventShape; rule?: AlwaysKeepRule } | undefined {
   try {
     const shape = describeEvent(event);
-    const rule = matchAlwaysKeep(runtime.config.alwaysKeep, shape);
     // The X-Ray header of this invocation: the context's (Lambda Managed Instances run several
     // invocations in one process and set no _X_AMZN_TRACE_ID), else the variable's.
     const fromContext = (lambdaContext as (Context & { xRayTraceId?: unknown }) | undefined)?.xRayTraceId;
@@ -184,10 +183,9 @@ function startInvocation(
       typeof fromContext === 'string' && fromContext !== '' ? fromContext : process.env._X_AMZN_TRACE_ID;
     // The invocation's state is in the parent context, so the span processor files the
     // invocation span, like every span started inside it, under this invocation.
-    const parent = withInvocation(
-      markAlwaysKeep(shape.parent ?? extractParent(shape.headers, xrayHeader), rule),
-      state,
-    );
+    const remote = shape.parent ?? extractParent(shape.headers, xrayHeader);
+    const rule = matchAlwaysKeep(runtime.config.alwaysKeep, shape) ?? tracestateRule(remote);
+    const parent = withInvocation(markAlwaysKeep(remote, rule), state);
     const functionName = lambdaContext?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
     const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
     const span = runtime.tracer.startSpan(

@@ -38,6 +38,8 @@ const receiver = useReceiver();
 const PAYMENTS_QUEUE = `arn:aws:sqs:${REGION}:${ACCOUNT}:payments`;
 const RULE = 'serverless_tracing.sampling.rule';
 const PRIORITY = 'sampling.priority';
+/** The entry trace-check starts its traces with. */
+const CHECK_ENTRY = 'cdk-serverless-tracing=keep';
 
 /** A fresh runtime at `ratio`, with more variables. */
 const atRatio = (ratio: number, extra: Record<string, string> = {}) =>
@@ -197,6 +199,102 @@ describe('the flag that goes downstream', () => {
     expect(receiver.spans).toHaveLength(4);
     expect(receiver.spans.every((span) => span.traceId === TRACE_ID && isSampled(span))).toBe(true);
     expect(receiver.span('POST /payments').attributes[RULE]).toBe('route:POST /payments');
+  });
+
+  test("the check's tracestate entry with an unsampled parent at ratio 0: 01 everywhere, and the entry goes on", async () => {
+    await atRatio(0);
+    const sent = await sendAll(
+      httpApiEvent({
+        headers: {
+          traceparent: traceparent(TRACE_ID, PARENT_SPAN_ID, false),
+          tracestate: `congo=t61rcWkgMzE,${CHECK_ENTRY}`,
+        },
+      }),
+    );
+    expect(flags(sent)).toEqual(['01', '01', '01']);
+    expect(receiver.spans).toHaveLength(4);
+    expect(receiver.spans.every((span) => span.traceId === TRACE_ID && isSampled(span))).toBe(true);
+    expect(receiver.span('POST /payments').attributes[RULE]).toBe(`tracestate:${CHECK_ENTRY}`);
+    // Every hop after this one gets the entry with the context, and keeps the trace too.
+    const states = aws.calls.map((call) => call.messages[0].attributes.tracestate?.StringValue);
+    expect([...states, fetched[0]?.tracestate]).toEqual([
+      `congo=t61rcWkgMzE,${CHECK_ENTRY}`,
+      `congo=t61rcWkgMzE,${CHECK_ENTRY}`,
+      `congo=t61rcWkgMzE,${CHECK_ENTRY}`,
+    ]);
+  });
+});
+
+describe("the check's tracestate entry (at ratio 0)", () => {
+  test.each([
+    ['cdk-serverless-tracing=drop', false],
+    ['cdk-serverless-tracing=keep', true],
+    ['rojo=00f067aa0ba902b7,cdk-serverless-tracing=keep', true],
+    ['cdk-serverless-tracing=keep,', true],
+    ['cdk-serverless-tracing = keep', false],
+    ['CDK-SERVERLESS-TRACING=keep', false],
+  ])('tracestate %p: kept %p', async (state, isKept) => {
+    await atRatio(0);
+    const headers = { traceparent: traceparent(TRACE_ID, PARENT_SPAN_ID, false), tracestate: state };
+    await traced(async () => ({ statusCode: 200 }))(httpApiEvent({ headers }), lambdaContext());
+    expect(receiver.spans.map((span) => span.attributes[RULE])).toEqual(isKept ? [`tracestate:${CHECK_ENTRY}`] : []);
+  });
+
+  test('an SQS record whose message carries the entry is kept, unsampled flag and all; the other records are not', async () => {
+    await atRatio(0, { TRACING_KEEP_ERRORS: 'true' });
+    const checked = randomTraceId();
+    const other = randomTraceId();
+    const withState = sqsRecord(
+      {
+        body: 'payment',
+        attributes: {
+          traceparent: { DataType: 'String', StringValue: traceparent(checked, PARENT_SPAN_ID, false) },
+          tracestate: { DataType: 'String', StringValue: CHECK_ENTRY },
+        },
+      },
+      { queueArn: PAYMENTS_QUEUE },
+    );
+    const handler = traced(async (event: SQSEvent) =>
+      processRecords(event, () => trace.getTracer('test').startActiveSpan('reconcile', (span) => span.end())),
+    );
+    const result = await handler(
+      sqsEvent([withState, message(traceparent(other, PARENT_SPAN_ID, false), PAYMENTS_QUEUE)]),
+      lambdaContext(),
+    );
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(receiver.trace(other)).toEqual([]);
+    const [record, child] = ['process payments', 'reconcile'].map(
+      (name) => receiver.trace(checked).find((span) => span.name === name)!,
+    );
+    expect(record).toMatchObject({ parentSpanId: PARENT_SPAN_ID, traceState: CHECK_ENTRY });
+    expect(record.attributes[RULE]).toBe(`tracestate:${CHECK_ENTRY}`);
+    expect(isSampled(record) && isSampled(child)).toBe(true);
+    expect(child.parentSpanId).toBe(record.spanId);
+  });
+
+  test('64 overlapping invocations, every other one carrying the entry: exactly those are kept', async () => {
+    await atRatio(0);
+    const ids = Array.from({ length: 64 }, () => randomTraceId());
+    const handler = traced(async () => {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      return { statusCode: 200 };
+    });
+    await Promise.all(
+      ids.map((id, i) =>
+        handler(
+          httpApiEvent({
+            headers: {
+              traceparent: traceparent(id, PARENT_SPAN_ID, false),
+              ...(i % 2 === 0 ? { tracestate: CHECK_ENTRY } : {}),
+            },
+          }),
+          lambdaContext(),
+        ),
+      ),
+    );
+    expect(new Set(receiver.spans.map((span) => span.traceId))).toEqual(
+      new Set(ids.filter((_, i) => i % 2 === 0)),
+    );
   });
 });
 
