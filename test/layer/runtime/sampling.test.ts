@@ -237,7 +237,9 @@ describe("the check's tracestate entry (at ratio 0)", () => {
     await atRatio(0);
     const headers = { traceparent: traceparent(TRACE_ID, PARENT_SPAN_ID, false), tracestate: state };
     await traced(async () => ({ statusCode: 200 }))(httpApiEvent({ headers }), lambdaContext());
-    expect(receiver.spans.map((span) => span.attributes[RULE])).toEqual(isKept ? [`tracestate:${CHECK_ENTRY}`] : []);
+    expect(receiver.spans.map((span) => span.attributes[RULE])).toEqual(
+      isKept ? [`tracestate:${CHECK_ENTRY}`] : [],
+    );
   });
 
   test('an SQS record whose message carries the entry is kept, unsampled flag and all; the other records are not', async () => {
@@ -263,8 +265,8 @@ describe("the check's tracestate entry (at ratio 0)", () => {
     );
     expect(result).toEqual({ batchItemFailures: [] });
     expect(receiver.trace(other)).toEqual([]);
-    const [record, child] = ['process payments', 'reconcile'].map(
-      (name) => receiver.trace(checked).find((span) => span.name === name)!,
+    const [record, child] = ['process payments', 'reconcile'].map((name) =>
+      receiver.trace(checked).find((span) => span.name === name)!,
     );
     expect(record).toMatchObject({ parentSpanId: PARENT_SPAN_ID, traceState: CHECK_ENTRY });
     expect(record.attributes[RULE]).toBe(`tracestate:${CHECK_ENTRY}`);
