@@ -1,12 +1,22 @@
 import * as path from 'path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { TracedFunction, TracedQueue, TracedTopic, TraceEdges, TracingSettings } from '../../lib';
+import {
+  TraceContinuityCanary,
+  TracedFunction,
+  TracedQueue,
+  TracedTopic,
+  TraceEdges,
+  TracingSettings,
+} from '../../lib';
+import { CANARY_PAYMENT, DRILL_PAYMENT } from './handlers/payment';
 
 /** Props of the example payment stack. */
 export interface PaymentStackProps extends StackProps {
@@ -16,6 +26,14 @@ export interface PaymentStackProps extends StackProps {
    * @default 'https://fraud.example.com/v1/score'
    */
   readonly fraudApiUrl?: string;
+
+  /**
+   * Whether the stack deploys its trace continuity canary (with a failure drill in reconcile) and
+   * the topic its alarms go to.
+   *
+   * @default true
+   */
+  readonly canary?: boolean;
 }
 
 /**
@@ -43,6 +61,10 @@ export class PaymentStack extends Stack {
   public readonly reconciledPayments: dynamodb.TableV2;
   /** The HTTP API. */
   public readonly api: apigwv2.HttpApi;
+  /** Checks every 15 minutes that a payment is traced end to end, and drills a failure in reconcile. */
+  public readonly canary?: TraceContinuityCanary;
+  /** Where the canary's alarms go (subscribe the on-call to it). */
+  public readonly tracingAlarms?: sns.Topic;
 
   constructor(scope: Construct, id: string, props: PaymentStackProps = {}) {
     super(scope, id, props);
@@ -131,6 +153,23 @@ export class PaymentStack extends Stack {
     });
 
     new CfnOutput(this, 'PaymentsUrl', { value: `${this.api.apiEndpoint}/payments` });
+
+    // After every deploy and every 15 minutes: a payment sent to authorize must be traced to
+    // reconcile, audit and the fraud API (MissingHops), and a payment that reconcile rejects must
+    // be kept as a trace under the stage's sampling, though sent as one the head sampler dropped
+    // (FailureTraceKept). Either alarm goes to the tracing alarms topic.
+    if (props.canary ?? true) {
+      this.canary = new TraceContinuityCanary(this, 'PaymentsCanary', {
+        entry: this.authorize,
+        payload: CANARY_PAYMENT,
+        drill: { failAt: this.reconcile, payload: DRILL_PAYMENT },
+      });
+      this.tracingAlarms = new sns.Topic(this, 'TracingAlarms', {
+        displayName: 'Payments tracing alarms',
+        enforceSSL: true,
+      });
+      this.canary.addAlarmAction(new cloudwatchActions.SnsAction(this.tracingAlarms));
+    }
 
     // cdk-nag (AwsSolutions) findings this example accepts, each with its reason.
     Validations.of(this).acknowledge({

@@ -1,7 +1,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { entryEvent, newTraceContext, type CheckTraceContext } from '../../layer/check';
 import { paymentApp } from '../example/payment-app';
+import { CANARY_PAYMENT, DRILL_PAYMENT } from '../example/handlers/payment';
 import { deployedCollectors, readFlow, type LocalFlow, type LocalFunction } from './assembly';
 import {
   collectorPorts,
@@ -24,6 +26,9 @@ const ROOT = join(__dirname, '..', '..');
 /** The route the example's flow starts at. */
 export const ROUTE = 'POST /payments';
 
+/** The function the failure drill fails at (`canary`). */
+const DRILLED = 'Reconcile';
+
 /** The card token the fraud API stand-in fails for (with `fail`). */
 const FAILING_CARD = 'tok_fraud_api_down';
 
@@ -33,6 +38,14 @@ export interface LocalRunOptions {
   readonly stage?: string;
   /** Add a payment that fails: the fraud API stand-in answers 503 for it, so authorize answers 502. @default false */
   readonly fail?: boolean;
+  /**
+   * Also send what the example's canary sends: its payment, started as the trace check starts a
+   * trace (sampled, with the always-keep `tracestate` entry), and the failure drill's payment
+   * (test currency, which reconcile rejects), sent as a request the head sampler did not pick.
+   *
+   * @default false
+   */
+  readonly canary?: boolean;
   /** Where `trace.html` (and, when synthesized here, `cdk.out`) go. @default '<repo>/local-run' */
   readonly outDir?: string;
   /** A cloud assembly of the example already synthesized. @default - synthesized into `<outDir>/cdk.out` */
@@ -67,6 +80,8 @@ export interface LocalCollector {
 /** One payment sent to `POST /payments`. */
 export interface PaymentOutcome {
   readonly label: string;
+  /** Sent as the canary's check (`check`) or its failure drill (`drill`); absent: as a client without tracing. */
+  readonly sentAs?: 'check' | 'drill';
   readonly expectedStatus: number;
   readonly statusCode?: number;
   readonly body?: string;
@@ -171,16 +186,30 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       });
     };
 
-    const payments = [{ label: 'payment 1', cardToken: 'tok_visa', amount: 1250, expectedStatus: 201 }];
+    const payments: LocalPayment[] = [
+      {
+        label: 'payment 1',
+        payment: { amount: 1250, currency: 'EUR', cardToken: 'tok_visa' },
+        expectedStatus: 201,
+      },
+    ];
     if (options.fail) {
-      payments.push({ label: 'payment 2', cardToken: FAILING_CARD, amount: 310, expectedStatus: 502 });
+      payments.push({
+        label: 'payment 2',
+        payment: { amount: 310, currency: 'EUR', cardToken: FAILING_CARD },
+        expectedStatus: 502,
+      });
+    }
+    if (options.canary) {
+      payments.push(
+        { label: 'canary check', payment: CANARY_PAYMENT, expectedStatus: 201, sentAs: 'check' },
+        { label: 'canary drill', payment: DRILL_PAYMENT, expectedStatus: 201, sentAs: 'drill' },
+      );
     }
     const paid: PaymentOutcome[] = [];
     for (const payment of payments) {
-      // A client without tracing (curl): the trace starts in authorize, which makes the sampling decision.
-      const body = JSON.stringify({ amount: payment.amount, currency: 'EUR', cardToken: payment.cardToken });
       const calls = fraud.requests.length;
-      const outcome = await invoke(entry, httpApiRequest({ routeKey: ROUTE, body }));
+      const outcome = await invoke(entry, paymentEvent(payment, entry));
       paid.push(paymentOutcome(payment, outcome, fraud.requests[calls]?.traceparent));
     }
 
@@ -333,6 +362,37 @@ function collectorProblems(collectors: readonly LocalCollector[]): string[] {
   ]);
 }
 
+/** A payment the local run sends. */
+interface LocalPayment {
+  readonly label: string;
+  readonly payment: { readonly amount: number; readonly currency: string; readonly cardToken: string };
+  readonly expectedStatus: number;
+  readonly sentAs?: 'check' | 'drill';
+}
+
+/**
+ * The event of a payment: as a client without tracing sends it (curl: the trace starts in
+ * authorize, which makes the sampling decision), or, for the canary's, the event the trace check
+ * builds, with the context it starts (kept for the check, unsampled for the drill).
+ */
+function paymentEvent(payment: LocalPayment, entry: LocalFunction): unknown {
+  const body = JSON.stringify(payment.payment);
+  if (!payment.sentAs) return httpApiRequest({ routeKey: ROUTE, body });
+  const context: CheckTraceContext = newTraceContext(
+    Date.now(),
+    undefined,
+    payment.sentAs === 'drill' ? 'drill' : 'kept',
+  );
+  return entryEvent({
+    entry: { node: entry.id, label: entry.label, route: ROUTE, api: 'http-api' },
+    traceparent: context.traceparent,
+    tracestate: context.tracestate,
+    body: payment.payment,
+    nowMs: Date.now(),
+    requestId: `${payment.sentAs === 'drill' ? 'trace-check-drill' : 'trace-check'}-${context.traceId}`,
+  });
+}
+
 function describe(event: unknown): string {
   const records = (event as { Records?: { eventSourceARN?: string }[] }).Records;
   if (!records) return ROUTE;
@@ -341,7 +401,7 @@ function describe(event: unknown): string {
 
 /** A payment's answer, and its trace as the fraud API saw it (`00-<trace id>-<span id>-<flags>`). */
 function paymentOutcome(
-  payment: { label: string; expectedStatus: number },
+  payment: LocalPayment,
   outcome: InvocationOutcome,
   traceparent: string | undefined,
 ): PaymentOutcome {
@@ -349,6 +409,7 @@ function paymentOutcome(
   const [, traceId, , flags] = traceparent?.split('-') ?? [];
   return {
     label: payment.label,
+    ...(payment.sentAs ? { sentAs: payment.sentAs } : {}),
     expectedStatus: payment.expectedStatus,
     statusCode: response?.statusCode,
     body: outcome.error ? `${outcome.error.errorType}: ${outcome.error.errorMessage}` : response?.body,
@@ -376,7 +437,17 @@ function problemsOf(
     const exported = spans.some((s) => s.traceId === p.traceId);
     const mustExport = p.sampled || (keepErrors && p.expectedStatus >= 500);
     if (!p.traceId) problems.push(`${p.label}: the fraud API call carried no traceparent`);
-    else if (mustExport && !exported) problems.push(`${p.label}: no span of trace ${p.traceId} arrived`);
+    else if (p.sentAs === 'drill') {
+      // Sent unsampled: what is kept is the failure in reconcile (keep errors), or nothing.
+      const failed = spans.some(
+        (s) =>
+          s.traceId === p.traceId &&
+          s.status.code === 2 &&
+          s.resource['service.name'] === 'payments-reconcile',
+      );
+      if (keepErrors && !failed)
+        problems.push(`${p.label}: reconcile's failure in trace ${p.traceId} was not kept`);
+    } else if (mustExport && !exported) problems.push(`${p.label}: no span of trace ${p.traceId} arrived`);
     else if (!mustExport && exported)
       problems.push(`${p.label}: trace ${p.traceId} was not sampled, yet spans of it arrived`);
   }
@@ -385,7 +456,11 @@ function problemsOf(
     if (c.records !== published) {
       problems.push(`${c.fn}: received ${c.records} messages from ${c.queue} (expected ${published})`);
     }
-    if (c.failedRecords > 0) problems.push(`${c.fn}: ${c.failedRecords} records failed`);
+    // The drill's payment fails in reconcile, as it is built to; nothing else fails.
+    const drilled = c.fn === DRILLED ? payments.filter((p) => p.sentAs === 'drill').length : 0;
+    if (c.failedRecords !== drilled) {
+      problems.push(`${c.fn}: ${c.failedRecords} records failed (expected ${drilled})`);
+    }
     for (const error of c.errors) problems.push(`${c.fn}: ${error}`);
   }
   for (const unresolved of flow.unresolved) problems.push(`${unresolved} has no local value`);

@@ -1,7 +1,7 @@
 import { runLocal } from './local-run';
 import { report } from './report';
 
-const USAGE = `npm start -- [--stage Dev|Prod] [--fail]
+const USAGE = `npm start -- [--stage Dev|Prod] [--fail] [--canary]
 
 Synthesizes the example app and runs its payment flow on this machine: POST /payments to
 authorize (its fetch to a local stand-in for the fraud API, its SNS publish to a local endpoint),
@@ -10,16 +10,22 @@ waterfall to local-run/trace.html.
 
   --stage Dev   every trace kept (the default)
   --stage Prod  1% of new traces kept, and every failed one (keep errors)
-  --fail        a second payment fails: the fraud API answers 503, so authorize answers 502`;
+  --fail        a second payment fails: the fraud API answers 503, so authorize answers 502
+  --canary      also what the canary sends: its payment, started as trace-check starts a trace
+                (kept at every hop whatever the sampling), and its failure drill, a payment
+                reconcile rejects, sent as a request the head sampler dropped`;
 
 /** `npm start`: parses the arguments, runs, prints; the exit code says whether the flow ran. */
 export async function main(argv: readonly string[]): Promise<number> {
   let stage = 'Dev';
   let fail = false;
+  let canary = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--fail') {
       fail = true;
+    } else if (arg === '--canary') {
+      canary = true;
     } else if (arg === '--stage' || arg.startsWith('--stage=')) {
       stage = arg.includes('=') ? arg.slice('--stage='.length) : (argv[++i] ?? '');
     } else if (arg === '--help' || arg === '-h') {
@@ -31,7 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   try {
-    const result = await runLocal({ stage, fail, progress: (line) => console.error(`· ${line}`) });
+    const result = await runLocal({ stage, fail, canary, progress: (line) => console.error(`· ${line}`) });
     console.log(report(result, stage));
     if (result.problems.length > 0) {
       console.error(

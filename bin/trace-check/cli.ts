@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { XRayClient } from '@aws-sdk/client-xray';
 import {
@@ -12,10 +13,12 @@ import {
   parseTraceMap,
   resolveEntry,
   runCheck,
+  runDrill,
   TraceCheckUsageError,
+  type DrillExpectation,
   type FetchLike,
 } from '../../layer/check';
-import { formatResult } from './format';
+import { formatDrill, formatResult } from './format';
 
 /** The usage text (`--help`). */
 export const USAGE = `Usage: trace-check --stack <stack> [options]
@@ -32,19 +35,27 @@ Options:
                             xray        X-Ray's trace retrieval API (Transaction Search on,
                                         as X-Ray's OTLP endpoint needs)
                             xray-batch  X-Ray's BatchGetTraces (Transaction Search off)
+                            logs-insights[=<log group>]  CloudWatch Logs Insights on the
+                                        Transaction Search span log group (default aws/spans)
                             jaeger=<url> | tempo=<url>  their query APIs
   --header <name=value>   a header for the Jaeger or Tempo query API (an API token), repeatable;
                           or TRACE_CHECK_HEADERS=name=value,... (values URL-encoded); never printed
   --timeout <seconds>     how long to wait for the trace (default: 120)
   --poll-interval <s>     seconds between two reads of the backend (default: 5)
   --payload <file.json>   the request's JSON body (default: {"source":"trace-check"})
+  --drill <hop>           a failure drill instead: sends --payload, a request built to fail at
+                          this function (its node id, the end of it or its label), as a request
+                          the head sampler did not pick, and checks the failure is kept as a trace
+  --expect <what>         what a drill requires kept: failed-hop (default; keep-errors) or
+                          whole-trace (every hop, as tail sampling on a gateway keeps)
   --region <region>       the AWS region (default: the stack's, else the SDK's)
   --json                  print the result as JSON
   -h, --help              print this help
 
-Exit status: 0 every expected hop is in the trace; 1 a hop is missing, the trace was not
-found in time or the entry failed; 2 the check could not run (bad options, unknown stack or
-entry, no trace map, AWS errors such as missing credentials).
+Exit status: 0 every expected hop is in the trace (a drill: the failure is kept); 1 a hop is
+missing, the trace was not found in time or the entry failed (a drill: the failure is not kept,
+or the entry failed before the drilled hop); 2 the check could not run (bad options, unknown
+stack or entry, no trace map, AWS errors such as missing credentials).
 `;
 
 /** The AWS clients of a run (tests give clients pointed at a local endpoint). */
@@ -52,6 +63,8 @@ export interface CliClients {
   readonly lambda: LambdaClient;
   readonly cloudFormation: CloudFormationClient;
   readonly xray: XRayClient;
+  /** For `--backend logs-insights` (made for the region when not given). */
+  readonly logs?: CloudWatchLogsClient;
 }
 
 /** What the command reads and writes (a test gives its own). */
@@ -93,32 +106,67 @@ export async function main(argv: readonly string[], deps: CliDependencies = {}):
     const clients = (deps.clients ?? defaultClients)(region);
 
     let result;
+    let drill;
     try {
-      result = await runCheck({
-        expected,
-        functionName: options.functionName,
-        cloudFormation: clients.cloudFormation,
-        lambda: clients.lambda,
-        backend: createBackend(backendSpec, {
-          xray: () => clients.xray,
-          fetch: deps.fetch,
+      if (options.drill !== undefined) {
+        if (body === undefined) {
+          throw new TraceCheckUsageError(
+            `--drill ${options.drill} needs --payload: a request the entry accepts and ${options.drill} fails on`,
+          );
+        }
+        drill = await runDrill({
+          expected,
+          hop: options.drill,
+          expect: options.expect,
+          functionName: options.functionName,
+          cloudFormation: clients.cloudFormation,
+          lambda: clients.lambda,
+          backend: createBackend(backendSpec, {
+            xray: () => clients.xray,
+            logs: () => clients.logs ?? new CloudWatchLogsClient(region ? { region } : {}),
+            fetch: deps.fetch,
+            now: deps.now,
+            sleep: deps.sleep,
+            headers: options.headers,
+          }),
+          body,
+          timeoutMs: options.timeoutSeconds * 1000,
+          pollIntervalMs: options.pollIntervalSeconds * 1000,
           now: deps.now,
-          headers: options.headers,
-        }),
-        body,
-        timeoutMs: options.timeoutSeconds * 1000,
-        pollIntervalMs: options.pollIntervalSeconds * 1000,
-        now: deps.now,
-        sleep: deps.sleep,
-      });
+          sleep: deps.sleep,
+        });
+      } else
+        result = await runCheck({
+          expected,
+          functionName: options.functionName,
+          cloudFormation: clients.cloudFormation,
+          lambda: clients.lambda,
+          backend: createBackend(backendSpec, {
+            xray: () => clients.xray,
+            logs: () => clients.logs ?? new CloudWatchLogsClient(region ? { region } : {}),
+            fetch: deps.fetch,
+            now: deps.now,
+            sleep: deps.sleep,
+            headers: options.headers,
+          }),
+          body,
+          timeoutMs: options.timeoutSeconds * 1000,
+          pollIntervalMs: options.pollIntervalSeconds * 1000,
+          now: deps.now,
+          sleep: deps.sleep,
+        });
     } catch (error) {
       if (error instanceof TraceCheckUsageError) throw error;
       const name = (error as { name?: string }).name ?? 'Error';
       stderr(`trace-check: the check could not run: ${name}: ${(error as Error).message}\n`);
       return 2;
     }
-    stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
-    return result.ok ? 0 : 1;
+    if (drill) {
+      stdout(options.json ? `${JSON.stringify(drill, null, 2)}\n` : formatDrill(drill));
+      return drill.kept ? 0 : 1;
+    }
+    stdout(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result!));
+    return result!.ok ? 0 : 1;
   } catch (error) {
     if (error instanceof TraceCheckUsageError) {
       stderr(`trace-check: ${error.message}\nRun trace-check --help for the options.\n`);
@@ -138,6 +186,9 @@ interface CliOptions {
   readonly timeoutSeconds: number;
   readonly pollIntervalSeconds: number;
   readonly payload?: string;
+  /** The hop of a failure drill. */
+  readonly drill?: string;
+  readonly expect?: DrillExpectation;
   readonly region?: string;
   readonly json: boolean;
   /** Headers for the Jaeger or Tempo query API: TRACE_CHECK_HEADERS, then each --header. */
@@ -160,6 +211,8 @@ function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
         timeout: { type: 'string' },
         'poll-interval': { type: 'string' },
         payload: { type: 'string' },
+        drill: { type: 'string' },
+        expect: { type: 'string' },
         region: { type: 'string' },
         json: { type: 'boolean' },
         header: { type: 'string', multiple: true },
@@ -184,6 +237,8 @@ function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
     timeoutSeconds: seconds('--timeout', text('timeout'), 120, 0),
     pollIntervalSeconds: seconds('--poll-interval', text('poll-interval'), 5, 0.1),
     payload: text('payload'),
+    drill: text('drill'),
+    expect: drillExpectation(text('expect'), text('drill')),
     region: text('region'),
     json: values.json === true,
     headers: {
@@ -194,6 +249,13 @@ function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.e
       ),
     },
   };
+}
+
+function drillExpectation(text: string | undefined, drill: string | undefined): DrillExpectation | undefined {
+  if (text === undefined) return undefined;
+  if (drill === undefined) throw new TraceCheckUsageError('--expect is for a drill: give --drill <hop> too');
+  if (text === 'failed-hop' || text === 'whole-trace') return text;
+  throw new TraceCheckUsageError(`--expect must be failed-hop or whole-trace (got '${text}')`);
 }
 
 function seconds(option: string, text: string | undefined, fallback: number, min: number): number {
@@ -227,5 +289,6 @@ function defaultClients(region: string | undefined): CliClients {
     lambda: new LambdaClient(config),
     cloudFormation: new CloudFormationClient(config),
     xray: new XRayClient(config),
+    logs: new CloudWatchLogsClient(config),
   };
 }

@@ -1,4 +1,4 @@
-import type { TraceCheckResult } from '../../layer/check';
+import type { DrillResult, TraceCheckResult } from '../../layer/check';
 
 /**
  * The result for people: a header, a table of the hops (hop, service, status, span), why each
@@ -74,6 +74,66 @@ export function summaryLine(result: TraceCheckResult): string {
       return `FAIL: the entry function failed (${result.invocation.functionError}${error ? `, ${error}` : ''}); the trace was not read`;
     }
   }
+}
+
+/**
+ * A drill's result for people: the hop it failed at, the error spans found there, which hops of
+ * the path were kept beside it, and one summary line.
+ */
+export function formatDrill(result: DrillResult): string {
+  const lines: string[] = [];
+  lines.push(
+    `trace-check --drill ${result.hop.label} from ${result.entry.node} (function ${result.entry.functionName})`,
+  );
+  lines.push(
+    `trace ${result.traceId} (X-Ray ${result.xrayTraceId}), sent unsampled, read from ${result.backend}; required: ${result.expect}`,
+  );
+  lines.push('');
+  const present = new Map(result.comparison.present.map((hop) => [hop.id, hop]));
+  const hops = [...result.comparison.present, ...result.comparison.missing].sort((a, b) => a.index - b.index);
+  const rows: string[][] = [['HOP', 'SERVICE', 'KEPT', 'SPAN']];
+  for (const hop of hops) {
+    const found = present.get(hop.id);
+    const failed = hop.id === result.hop.id ? result.failedSpans : [];
+    rows.push([
+      hop.id === result.hop.id ? `${hop.label} (drilled)` : hop.label,
+      hop.serviceName ?? '-',
+      failed.length > 0 ? 'failed, kept' : found ? 'kept' : 'not kept',
+      failed.length > 0 ? failed[0].name || '(unnamed)' : found ? found.spanName || '(unnamed)' : '-',
+    ]);
+  }
+  lines.push(...table(rows));
+  if (result.notes.length > 0) {
+    lines.push('', 'notes:');
+    for (const note of result.notes) lines.push(`  ${note}`);
+  }
+  const reads = `${result.polls} ${result.polls === 1 ? 'read' : 'reads'} in ${Math.round(result.waitedMs / 1000)} s`;
+  const spans = `${result.failedSpans.length} error ${result.failedSpans.length === 1 ? 'span' : 'spans'} of ${result.hop.label}`;
+  switch (result.status) {
+    case 'kept':
+      lines.push(
+        '',
+        `OK: the failure at ${result.hop.label} is kept (${spans}; trace ${result.traceId}, ${reads})`,
+      );
+      break;
+    case 'not-kept':
+      lines.push(
+        '',
+        result.failedSpans.length > 0
+          ? `FAIL: the failure at ${result.hop.label} is kept, but not the whole trace (${result.comparison.missing.length} hops missing; trace ${result.traceId}, ${reads})`
+          : `FAIL: the failure at ${result.hop.label} is not kept (trace ${result.traceId}, ${reads})`,
+      );
+      break;
+    case 'invoke-failed': {
+      const { errorType, errorMessage, functionError } = result.invocation;
+      const error = [errorType, errorMessage].filter(Boolean).join(': ');
+      lines.push(
+        '',
+        `FAIL: the entry failed (${functionError}${error ? `, ${error}` : ''}) before the request reached ${result.hop.label}; the trace was not read`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** Rows as columns padded to the widest cell (the last column is not padded). */

@@ -10,6 +10,8 @@ export const USER_AGENT = 'cdk-serverless-tracing/trace-check';
 export interface EntryEventInput {
   readonly entry: ExpectedEntry;
   readonly traceparent: string;
+  /** The `tracestate` sent with it, if any. */
+  readonly tracestate?: string;
   /** The JSON body (HTTP entries), or the event itself (other entries). */
   readonly body?: unknown;
   readonly nowMs: number;
@@ -18,17 +20,20 @@ export interface EntryEventInput {
 }
 
 /**
- * The event the entry function is invoked with, carrying `traceparent` where the runtime reads it:
+ * The event the entry function is invoked with, carrying `traceparent` (and `tracestate`) where
+ * the runtime reads it:
  *
  * - behind an HTTP API route: an API Gateway HTTP API event (payload 2.0) for that route
  *   (`POST /payments`; `ANY` becomes POST, `$default` a POST to `/`, path parameters
  *   `trace-check`), the body JSON, `traceparent` in the headers;
  * - behind a REST API route: the same as a REST API proxy event (payload 1.0);
  * - any other entry: the body as the event (an object; anything else is put under `body`) with
- *   `headers.traceparent` added, which the runtime reads from any event with headers.
+ *   `headers.traceparent` (and `headers.tracestate`) added, which the runtime reads from any
+ *   event with headers.
  */
 export function entryEvent(input: EntryEventInput): Record<string, unknown> {
-  const { entry, traceparent, nowMs, requestId } = input;
+  const { entry, traceparent, tracestate, nowMs, requestId } = input;
+  const context: Record<string, string> = tracestate ? { traceparent, tracestate } : { traceparent };
   const body = input.body === undefined ? DEFAULT_BODY : input.body;
   if (entry.route === undefined) {
     const event: Record<string, unknown> =
@@ -39,7 +44,7 @@ export function entryEvent(input: EntryEventInput): Record<string, unknown> {
       event.headers !== null && typeof event.headers === 'object' && !Array.isArray(event.headers)
         ? (event.headers as Record<string, unknown>)
         : {};
-    return { ...event, headers: { ...headers, traceparent } };
+    return { ...event, headers: { ...headers, ...context } };
   }
 
   const { method, routePath, path, pathParameters } = parseRoute(entry.route);
@@ -49,7 +54,7 @@ export function entryEvent(input: EntryEventInput): Record<string, unknown> {
     'content-length': String(Buffer.byteLength(text)),
     host: 'trace-check.invalid',
     'user-agent': USER_AGENT,
-    traceparent,
+    ...context,
   };
   if (entry.api === 'rest-api') {
     return {

@@ -1,24 +1,38 @@
 import { randomBytes } from 'node:crypto';
 
+/**
+ * The `tracestate` entry the runtime honours as an always-keep rule (the runtime's
+ * `KEEP_TRACESTATE`, which this folder cannot import; a test checks they are the same).
+ */
+export const KEEP_TRACESTATE_ENTRY = 'cdk-serverless-tracing=keep';
+
 /** The trace context the check starts a trace with. */
 export interface CheckTraceContext {
   /** W3C trace id, 32 hex digits; the first 8 are the Unix time in seconds (valid for X-Ray too). */
   readonly traceId: string;
   /** The span id sent as the parent (no span of that id is recorded: the check is not traced). */
   readonly spanId: string;
-  /** `00-<trace id>-<span id>-01` (sampled, so every function keeps the trace). */
+  /** `00-<trace id>-<span id>-01`, or `-00` for a drill (a request the head sampler did not pick). */
   readonly traceparent: string;
+  /** `cdk-serverless-tracing=keep` for a kept trace; absent for a drill. */
+  readonly tracestate?: string;
 }
 
 /**
  * A new trace context: a trace id whose first 8 hex digits are `nowMs` in Unix seconds (X-Ray
  * rejects ids whose time is more than 30 days off, and reads this time as the trace's start), the
- * rest random; a random span id. The sampled flag is set: a head sampler follows its parent, so
- * the check's trace is kept at any sampling ratio.
+ * rest random; a random span id.
+ *
+ * - `kept` (the default): the sampled flag and the always-keep `tracestate` entry are set: a head
+ *   sampler follows its parent, and every hop of the library keeps a trace with the entry, so the
+ *   check's trace is kept at any sampling ratio, at every hop.
+ * - `drill`: neither is set. The request is one the head sampler did not pick, the worst case for
+ *   a failure: whether it is kept is up to the stage's sampling (keep-errors, tail sampling).
  */
 export function newTraceContext(
   nowMs: number,
   random: (size: number) => Uint8Array = randomBytes,
+  mode: 'kept' | 'drill' = 'kept',
 ): CheckTraceContext {
   const seconds = Math.floor(nowMs / 1000)
     .toString(16)
@@ -27,7 +41,9 @@ export function newTraceContext(
   const traceId = `${seconds}${hex(random(12))}`;
   let spanId = hex(random(8));
   if (/^0+$/.test(spanId)) spanId = '0000000000000001';
-  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01` };
+  return mode === 'drill'
+    ? { traceId, spanId, traceparent: `00-${traceId}-${spanId}-00` }
+    : { traceId, spanId, traceparent: `00-${traceId}-${spanId}-01`, tracestate: KEEP_TRACESTATE_ENTRY };
 }
 
 /** `1-<8 hex>-<24 hex>`: the X-Ray form of a W3C trace id. */

@@ -8,7 +8,13 @@ export { compareTrace, type CompareOptions } from './compare';
 export { TraceCheckUsageError } from './errors';
 export { DEFAULT_BODY, entryEvent, type EntryEventInput } from './event';
 export { entriesOf, expectedHops, findStack, parseTraceMap, resolveEntry, stacksOf } from './expected';
-export { fromXrayTraceId, newTraceContext, toXrayTraceId, type CheckTraceContext } from './ids';
+export {
+  fromXrayTraceId,
+  KEEP_TRACESTATE_ENTRY,
+  newTraceContext,
+  toXrayTraceId,
+  type CheckTraceContext,
+} from './ids';
 export {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_TIMEOUT_MS,
@@ -19,4 +25,12 @@ export {
   type RunCheckOptions,
   type TraceCheckResult,
 } from './run-check';
+export {
+  drilledHop,
+  runDrill,
+  type DrillExpectation,
+  type DrillResult,
+  type DrillStatus,
+  type RunDrillOptions,
+} from './run-drill';
 export * from './types';

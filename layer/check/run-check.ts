@@ -105,7 +105,9 @@ export interface TraceCheckResult extends TraceComparison {
 /**
  * Checks that a request to the entry function is traced end to end, as the trace map says:
  *
- * 1. starts a trace with a known id (W3C, X-Ray compatible: its first 8 hex digits are now),
+ * 1. starts a trace with a known id (W3C, X-Ray compatible: its first 8 hex digits are now), kept
+ *    at every hop whatever the sampling (the sampled flag and the `tracestate` entry
+ *    `cdk-serverless-tracing=keep`, which the runtime honours as an always-keep rule),
  * 2. invokes the entry function (`lambda:InvokeFunction`, request-response) with an event for its
  *    route that carries `traceparent: 00-<trace id>-<span id>-01`; its name comes from the stack
  *    (`cloudformation:DescribeStackResource` on the entry's logical id) unless given,
@@ -130,11 +132,12 @@ export async function runCheck(options: RunCheckOptions): Promise<TraceCheckResu
   const event = entryEvent({
     entry: expected.entry,
     traceparent: context.traceparent,
+    tracestate: context.tracestate,
     body: options.body,
     nowMs: now(),
     requestId: `trace-check-${context.traceId}`,
   });
-  const invocation = await invoke(options.lambda, functionName, event);
+  const invocation = await invokeEntry(options.lambda, functionName, event);
   const base = {
     traceId: context.traceId,
     xrayTraceId: toXrayTraceId(context.traceId),
@@ -183,7 +186,7 @@ export async function runCheck(options: RunCheckOptions): Promise<TraceCheckResu
 }
 
 /** The expectation from the map, stack and entry of the options. */
-function expectedFromMap(options: RunCheckOptions): ExpectedTrace {
+export function expectedFromMap(options: Pick<RunCheckOptions, 'map' | 'stack' | 'entry'>): ExpectedTrace {
   if (!options.map) {
     throw new TraceCheckUsageError('give the expected hops, or the trace map with the stack or the entry');
   }
@@ -232,7 +235,7 @@ export async function resolveFunctionName(
 }
 
 /** Invokes the function (request-response, with the log tail) and reads what it answered. */
-async function invoke(
+export async function invokeEntry(
   lambda: LambdaClient,
   functionName: string,
   event: unknown,

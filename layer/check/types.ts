@@ -161,7 +161,12 @@ export interface NormalisedSpan {
   readonly links?: readonly { readonly traceId: string; readonly spanId: string }[];
   /** Span attributes the backend returned (flat, dotted keys); used to tell hops apart. */
   readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+  /** `error` when the span's status is an error (X-Ray: a fault); absent when the backend did not say. */
+  readonly status?: SpanStatusName;
 }
+
+/** A span's status, as the check names it. */
+export type SpanStatusName = 'unset' | 'ok' | 'error';
 
 /** Where traces are read back from. */
 export interface TraceBackend {

@@ -1,3 +1,4 @@
 export * from './canary-backend';
+export * from './canary-header-value';
 export * from './trace-continuity-canary';
 export * from './trace-expectation';

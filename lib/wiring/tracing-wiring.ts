@@ -1,6 +1,4 @@
-import { Annotations, Stack, Token, Tokenization } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import { Annotations, Token, Tokenization } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ExporterHeaderValueKind } from '../collector/exporter-header-value';
@@ -11,6 +9,7 @@ import { collectorConfigLayer, collectorLayerArn } from '../collector/private/co
 import { COLLECTOR_CONFIG_PATH, COLLECTOR_OTLP_HTTP_ENDPOINT } from '../collector/private/constants';
 import { setUpXrayExport } from '../collector/private/transaction-search-resources';
 import { ENV, SAMPLER, SAMPLER_COLLECTOR_MODE, WARNING_PREFIX } from '../core/constants';
+import { grantSecretRead } from '../core/secret-grants';
 import { SamplingMode } from '../settings/tracing-options';
 import { ResolvedTracingOptions } from './options';
 
@@ -98,22 +97,8 @@ export function attachCollector(
   );
   fn.addLayers(collectorLayer, collectorConfigLayer(fn, collectorConfig));
   for (const secret of collectorConfig.secrets) {
-    secret.grantRead(fn);
-    // grantRead lets a key of the app decrypt for the function (in the key's policy), but adds
-    // nothing for an imported key: its policy is not the app's. The role gets kms:Decrypt on it,
-    // through Secrets Manager in the function's region only.
-    const key = secret.encryptionKey;
-    if (key !== undefined && !(key instanceof kms.Key)) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['kms:Decrypt'],
-          resources: [key.keyArn],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(fn).region}.amazonaws.com` },
-          },
-        }),
-      );
-    }
+    // With kms:Decrypt on an imported key, through Secrets Manager in the function's region only.
+    grantSecretRead(secret, fn, fn);
     if (!(secret instanceof secretsmanager.Secret) && secret.encryptionKey === undefined) {
       Annotations.of(fn).addWarningV2(
         `${WARNING_PREFIX}importedSecretKeyUnknown`,

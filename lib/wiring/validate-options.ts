@@ -4,10 +4,9 @@ import { COLLECTOR_VERSION_PATTERN, collectorRegionErrors } from '../collector/p
 import { TracingCollectorKind } from '../collector/tracing-collector';
 import { TracingExporterKind } from '../collector/tracing-exporter';
 import { DEFAULT_FUNCTION_TIMEOUT } from '../core/function-timeout';
+import { controlCharacterAt, HEADER_NAME } from '../core/http-headers';
 import { SamplingMode } from '../settings/tracing-options';
 import { ResolvedTracingOptions } from './options';
-
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** What the validation of tracing options needs to know about the function. */
 export interface OptionFacts {
@@ -165,19 +164,6 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether a character code is a control character other than tab (CR and LF among them), which an HTTP header value cannot hold. */
-function isControl(code: number): boolean {
-  return (code < 0x20 && code !== 0x09) || code === 0x7f;
-}
-
-/** The index of the first control character of a value (tab allowed), or -1. */
-function controlCharacterAt(value: string): number {
-  for (let i = 0; i < value.length; i++) {
-    if (isControl(value.charCodeAt(i))) return i;
-  }
-  return -1;
 }
 
 /** Whether a JSON field can be read by the collector's `${secretsmanager:<arn>#<field>}`. */

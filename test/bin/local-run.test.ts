@@ -11,6 +11,7 @@ import { StaticServer } from '../../bin/local/local-server';
 import { OtlpReceiver, SPAN_KIND, STATUS, isSampled, type ReceivedSpan } from '../../bin/local/otlp-receiver';
 import { runLocal, synthExample, type LocalRunResult } from '../../bin/local/local-run';
 import { WATERFALL, type WaterfallLayout } from '../../bin/local/waterfall';
+import { compareTrace, expectedHops, parseOtlpTrace, parseTraceMap } from '../../layer/check';
 import { PARENT_SPAN_ID, TRACE_ID, traceparent } from '../helpers/events';
 import { CHROMIUM, OTELCOL_LAMBDA, requireProgram, testNeeding } from '../helpers/requirements';
 
@@ -217,6 +218,55 @@ test('Prod --fail: the failed payment is exported though unsampled (keep errors)
   expect(prod.tree).toContain(`trace ${failed.traceId}  (payment 2: 502)`);
   expect(prod.tree).toMatch(/^POST \/payments .* server, unsampled, ✗ error \(HTTP 502\)$/m);
   expect(prod.tree).toMatch(/^└─ POST .* client, unsampled, ✗ error \(HTTP 503\)$/m);
+});
+
+test("Prod --canary: the check's trace is kept at every hop at 1%; the drill's failure in reconcile is kept alone", async () => {
+  const prod = await runLocal({
+    stage: 'Prod',
+    canary: true,
+    assemblyDir,
+    outDir: join(work, 'prod-canary'),
+  });
+  expect(prod.problems).toEqual([]);
+  const check = prod.payments.find((p) => p.sentAs === 'check')!;
+  const drill = prod.payments.find((p) => p.sentAs === 'drill')!;
+  expect(check).toMatchObject({ statusCode: 201, sampled: true });
+  expect(drill).toMatchObject({ statusCode: 201, sampled: false });
+
+  // The check: compared with the trace map as trace-check compares it, every hop is there.
+  const map = parseTraceMap(readFileSync(join(assemblyDir, 'trace-map.json'), 'utf8'), 'trace-map.json');
+  const spansOf = (traceId: string) =>
+    parseOtlpTrace({
+      resourceSpans: prod.spans
+        .filter((s) => s.traceId === traceId)
+        .map((s) => ({
+          resource: {
+            attributes: [{ key: 'service.name', value: { stringValue: s.resource['service.name'] } }],
+          },
+          scopeSpans: [{ spans: [{ ...s, attributes: [], links: [], status: s.status }] }],
+        })),
+    });
+  const comparison = compareTrace(expectedHops(map, 'Prod/Payments/Authorize'), spansOf(check.traceId!), {
+    traceId: check.traceId!,
+  });
+  expect(comparison.missing).toEqual([]);
+  expect(comparison.present).toHaveLength(5);
+  expect(
+    prod.spans.find((s) => s.traceId === check.traceId && s.name === 'POST /payments')?.attributes[
+      'serverless_tracing.sampling.rule'
+    ],
+  ).toBe('tracestate:cdk-serverless-tracing=keep');
+
+  // The drill: sent unsampled, so what is kept is reconcile's failure (keep errors), and only that.
+  const kept = prod.spans.filter((s) => s.traceId === drill.traceId);
+  expect(kept.map((s) => [s.resource['service.name'], s.status.code])).toEqual([
+    ['payments-reconcile', STATUS.ERROR],
+  ]);
+  expect(kept[0].events.some((e) => String(e.attributes['exception.message']).includes('XTS'))).toBe(true);
+  expect(prod.consumers.map((c) => [c.fn, c.records, c.failedRecords])).toEqual([
+    ['Audit', 3, 0],
+    ['Reconcile', 3, 1],
+  ]);
 });
 
 test('the local endpoint delivers a publish to each subscribed queue as AWS does: raw, or the SNS envelope', async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { XRayClient } from '@aws-sdk/client-xray';
 import { main, USAGE } from '../../bin/trace-check/cli';
 import { formatResult } from '../../bin/trace-check/format';
@@ -20,6 +21,8 @@ import {
   type RecordedXrayAnswer,
   retrievedOtelSpans,
   XRayRetrievalStandIn,
+  LogsInsightsStandIn,
+  spanLogEvents,
 } from '../layer/check/local-endpoint';
 
 // The command: its arguments, its table and JSON, its exit status. AWS is a local endpoint that
@@ -32,12 +35,19 @@ const jaegerAnswer = JSON.stringify(fixture('jaeger-trace.json'));
 
 let lambdaStatus = 200;
 let withoutSegments: string[] = [];
+let drillFault = true;
 const invocations: RecordedRequest[] = [];
 
 /** The recorded answers with the ids of the last invocation. */
 function withSentIds(text: string, form: 'xray' | 'w3c'): string {
   return withIds(text, sentIds(invocations[invocations.length - 1]), form);
 }
+
+/** Logs Insights on aws/spans, serving the example trace under the last invocation's ids. */
+const logsInsights = new LogsInsightsStandIn((traceId) => {
+  const ids = sentIds(invocations[invocations.length - 1]);
+  return traceId === ids.traceId ? spanLogEvents(ids) : [];
+});
 
 /** X-Ray's trace retrieval API, serving the example trace under the last invocation's ids. */
 const retrieval = new XRayRetrievalStandIn((xrayId) => {
@@ -46,7 +56,7 @@ const retrieval = new XRayRetrievalStandIn((xrayId) => {
 });
 
 const endpoint: LocalEndpoint = new LocalEndpoint((request): Answer => {
-  const retrieved = retrieval.handle(request);
+  const retrieved = retrieval.handle(request) ?? logsInsights.handle(request);
   if (retrieved) return retrieved;
   if (request.url.startsWith('/2015-03-31/functions/')) {
     invocations.push(request);
@@ -60,12 +70,17 @@ const endpoint: LocalEndpoint = new LocalEndpoint((request): Answer => {
     return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"statusCode":201}' };
   }
   if (request.url === '/Traces') {
-    const segments = xrayAnswer.Traces[0].Segments.filter((s) => !withoutSegments.includes(s.Id)).map(
-      (s) => ({
-        Id: s.Id,
-        Document: withSentIds(s.Document, 'xray'),
-      }),
-    );
+    // A drill (sent unsampled): what keep-errors kept, reconcile's segments, failed if `drillFault`.
+    const last = JSON.parse(invocations[invocations.length - 1].body) as { headers: { traceparent: string } };
+    const drill = last.headers.traceparent.endsWith('-00');
+    const segments = xrayAnswer.Traces[0].Segments.filter(
+      (s) => !withoutSegments.includes(s.Id) && (!drill || s.Document.includes('payments-reconcile')),
+    ).map((s) => ({
+      Id: s.Id,
+      Document: drill
+        ? JSON.stringify({ ...JSON.parse(withSentIds(s.Document, 'xray')), fault: drillFault })
+        : withSentIds(s.Document, 'xray'),
+    }));
     const id = (JSON.parse(request.body) as { TraceIds: string[] }).TraceIds[0];
     return {
       status: 200,
@@ -113,7 +128,9 @@ beforeEach(() => {
   regions.length = 0;
   lambdaStatus = 200;
   withoutSegments = [];
+  drillFault = true;
   retrieval.reset();
+  logsInsights.reset();
 });
 
 /** Runs the command with the local clients; returns its status and output. */
@@ -137,6 +154,7 @@ async function runWith(env: NodeJS.ProcessEnv, ...argv: string[]) {
         lambda: new LambdaClient(config),
         cloudFormation: new CloudFormationClient(config),
         xray: new XRayClient(config),
+        logs: new CloudWatchLogsClient(config),
       };
     },
     now: () => now,
@@ -178,7 +196,7 @@ describe('arguments', () => {
     ],
     [
       ['--stack', 'Prod/Payments', '--backend', 'zipkin'],
-      "unknown backend 'zipkin': use xray, xray-batch, jaeger=<url> or tempo=<url>",
+      "unknown backend 'zipkin': use xray, xray-batch, logs-insights[=<log group>], jaeger=<url> or tempo=<url>",
     ],
     [['--stack', 'Prod/Payments', '--payload', 'broken.json'], /the payload .*broken.json is not JSON/],
     [['--stack', 'Prod/Payments', '--payload', 'nowhere.json'], /cannot read the payload .*nowhere.json/],
@@ -320,6 +338,41 @@ describe('a check', () => {
     expect(endpoint.requests.filter((r) => r.url === '/Traces')).toEqual([]);
   });
 
+  test('--backend logs-insights reads aws/spans with CloudWatch Logs Insights', async () => {
+    const { code, stdout, stderr } = await run('--stack', 'Prod/Payments', '--backend', 'logs-insights');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const traceId = invocations[0].body.match(/00-([0-9a-f]{32})-/)![1];
+    expect(stdout).toContain('read from logs insights aws/spans');
+    expect(stdout).toContain('OK: 5 of 5 hops present, 0 missing');
+    const [query, ...more] = [...logsInsights.queries.values()];
+    expect(more).toEqual([]);
+    expect(query).toMatchObject({
+      logGroupName: 'aws/spans',
+      startTime: parseInt(traceId.slice(0, 8), 16) - 300,
+      endTime: Date.parse('2026-11-21T05:32:21Z') / 1000,
+      traceIds: [traceId, `1-${traceId.slice(0, 8)}-${traceId.slice(8)}`],
+    });
+    const xrayReads = endpoint.requests.filter(
+      (r) => r.url === '/Traces' || r.url === '/StartTraceRetrieval',
+    );
+    expect(xrayReads).toEqual([]);
+  });
+
+  test('--backend logs-insights=<log group>: a log group that does not exist is Transaction Search off (exit 2)', async () => {
+    const { code, stdout, stderr } = await run(
+      '--stack',
+      'Prod/Payments',
+      '--backend',
+      'logs-insights=/org/spans',
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(
+      /^trace-check: the check could not run: Error: the log group \/org\/spans does not exist in eu-west-1: X-Ray writes spans there only when CloudWatch Transaction Search is on/,
+    );
+  });
+
   test('--backend jaeger=<url> reads the trace from Jaeger', async () => {
     const { code, stdout } = await run(
       '--stack',
@@ -376,6 +429,72 @@ describe('a check', () => {
     expect(stderr).toBe(
       'trace-check: the check could not run: AccessDeniedException: User is not authorized to perform: lambda:InvokeFunction\n',
     );
+  });
+});
+
+describe('a failure drill', () => {
+  test('--drill Reconcile --payload: sent unsampled with the payload; the failure kept, the table, exit 0', async () => {
+    const { code, stdout } = await run(
+      '--stack',
+      'Prod/Payments',
+      '--backend',
+      'xray-batch',
+      '--drill',
+      'Reconcile',
+      '--payload',
+      'payment.json',
+    );
+    expect(code).toBe(0);
+    const event = JSON.parse(invocations[0].body) as { headers: Record<string, string>; body: string };
+    expect(event.headers.traceparent).toMatch(/-00$/);
+    expect(event.headers.tracestate).toBeUndefined();
+    expect(JSON.parse(event.body)).toEqual({ amount: 1250, currency: 'EUR', cardToken: 'tok_cli' });
+    expect(stdout).toMatch(/^Reconcile \(drilled\)\s+payments-reconcile\s+failed, kept\s+\S+/m);
+    expect(stdout).toMatch(/^Authorize\s+payments-authorize\s+not kept\s+-$/m);
+    expect(stdout).toMatch(
+      /^OK: the failure at Reconcile is kept \(\d+ error spans? of Reconcile; trace [0-9a-f]{32}, 1 read in 5 s\)$/m,
+    );
+  });
+
+  test('the failure not kept: exit 1; --json gives the drill result', async () => {
+    drillFault = false;
+    const { code, stdout } = await run(
+      '--stack',
+      'Prod/Payments',
+      '--backend',
+      'xray-batch',
+      '--drill',
+      'Reconcile',
+      '--payload',
+      'payment.json',
+      '--timeout',
+      '10',
+      '--json',
+    );
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({
+      status: 'not-kept',
+      kept: false,
+      expect: 'failed-hop',
+      polls: 2,
+    });
+  });
+
+  test.each([
+    [
+      ['--drill', 'Reconcile'],
+      '--drill Reconcile needs --payload: a request the entry accepts and Reconcile fails on',
+    ],
+    [
+      ['--drill', 'Ledger', '--payload', 'payment.json'],
+      '--drill Ledger: no function on the path from Prod/Payments/Authorize has that name',
+    ],
+    [['--expect', 'whole-trace'], '--expect is for a drill: give --drill <hop> too'],
+    [['--drill', 'Reconcile', '--expect', 'all'], "--expect must be failed-hop or whole-trace (got 'all')"],
+  ])('%j is a usage error (exit 2)', async (args, message) => {
+    const { code, stderr } = await run('--stack', 'Prod/Payments', '--backend', 'xray-batch', ...args);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
   });
 });
 

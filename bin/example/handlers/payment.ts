@@ -7,6 +7,27 @@ export interface AuthorizedPayment {
   readonly authorizedAt: string;
 }
 
+/**
+ * ISO 4217's code "for testing purposes": a payment in it is authorized like any other and
+ * rejected by reconcile, which never books one. The failure drill of the trace check sends one
+ * (`DRILL_PAYMENT`) to check that a payment failing in reconcile is kept as a trace.
+ */
+export const TEST_CURRENCY = 'XTS';
+
+/** The canary's payment: one authorize accepts and reconcile books (a test card token). */
+export const CANARY_PAYMENT = { amount: 1, currency: 'EUR', cardToken: 'tok_canary' } as const;
+
+/** The request of the failure drill: a payment authorize accepts and reconcile rejects. */
+export const DRILL_PAYMENT = { amount: 1, currency: TEST_CURRENCY, cardToken: 'tok_drill' } as const;
+
+/** A payment reconcile will not book (retrying does not change that). */
+export class PaymentRejectedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PaymentRejectedError';
+  }
+}
+
 /** The payment in a message body, or an error that says what is wrong with it. */
 export function parseAuthorizedPayment(body: string): AuthorizedPayment {
   let parsed: Partial<AuthorizedPayment>;

@@ -66,6 +66,14 @@ export function parseJaegerTrace(body: unknown): NormalisedSpan[] {
         if (typeof tag.key === 'string' && isPrimitive(tag.value)) attributes[tag.key] = tag.value;
       }
       const kind = kindName(attributes['span.kind']);
+      // Jaeger's OTLP translation: `otel.status_code` (OK, ERROR) and the `error` tag.
+      const statusCode = attributes['otel.status_code'];
+      const status =
+        attributes.error === true || statusCode === 'ERROR'
+          ? 'error'
+          : statusCode === 'OK'
+            ? 'ok'
+            : undefined;
       const serviceName = processes[span.processID ?? '']?.serviceName;
       spans.push({
         traceId,
@@ -76,6 +84,7 @@ export function parseJaegerTrace(body: unknown): NormalisedSpan[] {
         ...(kind ? { kind } : {}),
         ...(links.length > 0 ? { links } : {}),
         attributes,
+        ...(status ? { status } : {}),
       });
     }
   }

@@ -1,4 +1,4 @@
-import type { NormalisedSpan, SpanKindName } from '../types';
+import type { NormalisedSpan, SpanKindName, SpanStatusName } from '../types';
 import { QueryApiTraceBackend, type QueryApiOptions } from './http';
 
 /** An OTLP attribute value, as JSON encodes it. */
@@ -19,6 +19,7 @@ interface OtlpSpan {
   readonly name?: string;
   readonly kind?: string | number;
   readonly attributes?: OtlpAttributes;
+  readonly status?: { readonly code?: string | number };
   readonly links?: readonly { readonly traceId?: string; readonly spanId?: string }[];
 }
 
@@ -75,6 +76,7 @@ export function parseOtlpTrace(body: unknown): NormalisedSpan[] {
         if (!traceId || !spanId) continue;
         const parentSpanId = id(span.parentSpanId, 8);
         const kind = kindOf(span.kind);
+        const status = statusOf(span.status?.code);
         const links = (span.links ?? [])
           .map((l) => ({ traceId: id(l.traceId, 16), spanId: id(l.spanId, 8) }))
           .filter((l): l is { traceId: string; spanId: string } => !!l.traceId && !!l.spanId);
@@ -87,6 +89,7 @@ export function parseOtlpTrace(body: unknown): NormalisedSpan[] {
           ...(kind ? { kind } : {}),
           ...(links.length > 0 ? { links } : {}),
           attributes: attributesOf(span.attributes),
+          ...(status ? { status } : {}),
         });
       }
     }
@@ -107,6 +110,19 @@ function id(value: string | undefined, bytes: number): string | undefined {
   }
   return /^0+$/.test(hex) ? undefined : hex;
 }
+
+/**
+ * A status code as OTLP/JSON writes it (0, 1, 2), as protobuf JSON names it (`STATUS_CODE_ERROR`)
+ * or as the Transaction Search span documents do (`ERROR`).
+ */
+export function statusOf(code: string | number | undefined): SpanStatusName | undefined {
+  if (code === undefined) return undefined;
+  const name =
+    typeof code === 'number' ? STATUS_CODES[code] : code.replace(/^STATUS_CODE_/, '').toLowerCase();
+  return name === 'unset' || name === 'ok' || name === 'error' ? name : undefined;
+}
+
+const STATUS_CODES: Record<number, SpanStatusName> = { 0: 'unset', 1: 'ok', 2: 'error' };
 
 function kindOf(kind: string | number | undefined): SpanKindName | undefined {
   if (typeof kind === 'number') return KINDS[kind];

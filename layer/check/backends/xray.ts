@@ -29,6 +29,8 @@ interface XrayDocument {
   readonly namespace?: string;
   readonly origin?: string;
   readonly inferred?: boolean;
+  /** A server-side failure (the X-Ray form of an error status; `error` is a 4xx). */
+  readonly fault?: boolean;
   readonly aws?: Record<string, unknown>;
   readonly http?: { readonly request?: { readonly method?: string; readonly url?: string } };
   readonly metadata?: Record<string, unknown>;
@@ -50,6 +52,7 @@ interface ReadSpan {
   kind?: SpanKindName;
   links: { traceId: string; spanId: string }[];
   attributes: Record<string, string | number | boolean>;
+  fault: boolean;
 }
 
 /**
@@ -145,6 +148,7 @@ export function parseXraySegments(segments: readonly { Id?: string; Document?: s
     ...(s.kind !== undefined ? { kind: s.kind } : {}),
     ...(s.links.length > 0 ? { links: s.links } : {}),
     attributes: s.attributes,
+    ...(s.fault ? { status: 'error' as const } : {}),
   }));
 }
 
@@ -169,6 +173,7 @@ function walk(doc: XrayDocument, enclosing: ReadSpan | undefined, out: ReadSpan[
       .filter((l) => typeof l.trace_id === 'string' && typeof l.id === 'string')
       .map((l) => ({ traceId: fromXrayTraceId(l.trace_id!), spanId: l.id! })),
     attributes,
+    fault: doc.fault === true,
   };
   out.push(span);
   for (const sub of doc.subsegments ?? []) walk(sub, span, out);

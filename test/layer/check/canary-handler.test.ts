@@ -34,6 +34,9 @@ const xrayAnswer = fixture<RecordedXrayAnswer>('xray-batch-get-traces.json');
 const SCHEDULED = '2026-11-21T05:45:00Z';
 
 let xrayHasTrace = true;
+/** Whether the drill's failure is in X-Ray (reconcile's segments with a fault). */
+let drillKept = true;
+const xrayId = (traceId: string) => `1-${traceId.slice(0, 8)}-${traceId.slice(8)}`;
 let lambdaStatus = 200;
 const logs: string[] = [];
 
@@ -54,11 +57,22 @@ const endpoint: LocalEndpoint = new LocalEndpoint((request): Answer => {
     return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"statusCode":201}' };
   }
   if (request.url === '/Traces') {
-    const ids = sentIds(invocations[invocations.length - 1]);
-    const id = `1-${ids.traceId.slice(0, 8)}-${ids.traceId.slice(8)}`;
-    const segments = xrayAnswer.Traces[0].Segments.map((s) => ({
+    // The invocation whose trace is asked for (the check's and the drill's run side by side).
+    const asked = (JSON.parse(request.body) as { TraceIds: string[] }).TraceIds[0];
+    const invocation = invocations.find((i) => asked === xrayId(sentIds(i).traceId))!;
+    const ids = sentIds(invocation);
+    const id = xrayId(ids.traceId);
+    const drill = (
+      JSON.parse(invocation.body) as { headers: { traceparent: string } }
+    ).headers.traceparent.endsWith('-00');
+    // A drill's trace holds what keep-errors kept: reconcile's segments, failed (a fault).
+    const segments = xrayAnswer.Traces[0].Segments.filter(
+      (s) => !drill || s.Document.includes('payments-reconcile'),
+    ).map((s) => ({
       Id: s.Id,
-      Document: withIds(s.Document, ids, 'xray'),
+      Document: drill
+        ? JSON.stringify({ ...JSON.parse(withIds(s.Document, ids, 'xray')), fault: drillKept })
+        : withIds(s.Document, ids, 'xray'),
     }));
     return {
       status: 200,
@@ -93,6 +107,7 @@ beforeEach(() => {
   invocations.length = 0;
   logs.length = 0;
   xrayHasTrace = true;
+  drillKept = true;
   lambdaStatus = 200;
 });
 
@@ -189,6 +204,58 @@ test('a gzipped map reads the same; a missing variable is an error', async () =>
   await expect(handler({ [CANARY_ENV.ENTRY]: '' })()).rejects.toThrow(
     "the canary's environment has no TRACE_CHECK_ENTRY",
   );
+});
+
+describe('with a failure drill', () => {
+  const drillEnv = {
+    [CANARY_ENV.DRILL_HOP]: 'Prod/Payments/Reconcile',
+    [CANARY_ENV.DRILL_BODY]: '{"amount":1,"currency":"XTS","cardToken":"tok_drill"}',
+    [CANARY_ENV.DRILL_EXPECT]: 'failed-hop',
+  };
+  const failureTraceKept = (value: number) => ({
+    MetricName: 'FailureTraceKept',
+    Dimensions: [{ Name: 'EntryFunction', Value: 'Prod-Payments-AuthorizeD8507075-kG4mNp7QxR2s' }],
+    Timestamp: Date.parse(SCHEDULED) / 1000,
+    Value: value,
+    Unit: 'None',
+  });
+
+  test('the check and the drill run side by side; the drill is unsampled with its own body; FailureTraceKept 1', async () => {
+    const summary = await handler(drillEnv)({ time: SCHEDULED });
+    expect(summary).toMatchObject({ ok: true, status: 'complete', drill: { status: 'kept', kept: true } });
+    const events = invocations.map(
+      (i) => JSON.parse(i.body) as { headers: Record<string, string>; body: string },
+    );
+    expect(
+      events.map((e) => [e.headers.traceparent.slice(-2), e.headers.tracestate, JSON.parse(e.body).currency]),
+    ).toEqual([
+      ['01', 'cdk-serverless-tracing=keep', 'EUR'],
+      ['00', undefined, 'XTS'],
+    ]);
+    const [data] = published();
+    expect(data.MetricData).toEqual([...metricData(0, 1).MetricData, failureTraceKept(1)]);
+    expect(JSON.parse(logs[1])).toMatchObject({
+      level: 'INFO',
+      message: 'the drilled failure at Reconcile is kept as a trace',
+      status: 'kept',
+      hop: 'Prod/Payments/Reconcile',
+      keptHops: ['Prod/Payments/Reconcile'],
+    });
+  });
+
+  test('a drilled failure that is not kept: FailureTraceKept 0, the run not ok, MissingHops as the check found', async () => {
+    drillKept = false;
+    const summary = await handler(drillEnv)({ time: SCHEDULED });
+    expect(summary).toMatchObject({ ok: false, status: 'complete', missingHops: 0, drill: { kept: false } });
+    expect(published()[0].MetricData).toEqual([...metricData(0, 1).MetricData, failureTraceKept(0)]);
+    expect(JSON.parse(logs[1])).toMatchObject({ level: 'WARN', status: 'not-kept' });
+  });
+
+  test('a run that cannot run publishes FailureTraceKept 0 too', async () => {
+    lambdaStatus = 404;
+    await expect(handler(drillEnv)({ time: SCHEDULED })).rejects.toThrow(/Function not found/);
+    expect(published()[0].MetricData).toEqual([...metricData(5, 0).MetricData, failureTraceKept(0)]);
+  });
 });
 
 test('the construct writes the variables and metrics the handler reads', () => {

@@ -292,3 +292,161 @@ function error(status: number, type: string, message: string): Answer {
     body: JSON.stringify({ Message: message }),
   };
 }
+
+// ---- CloudWatch Logs Insights (the Transaction Search span log group) --------------------------
+
+/** A query the Logs Insights stand-in started. */
+export interface StandInQuery {
+  readonly logGroupName: string;
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly queryString: string;
+  readonly limit?: number;
+  /** The trace ids of its `filter traceId in [...]`. */
+  readonly traceIds: string[];
+  /** How many `GetQueryResults` calls it answered. */
+  reads: number;
+  stopped: boolean;
+}
+
+/**
+ * A stand-in for CloudWatch Logs Insights as the CloudWatch Logs API reference documents it (JSON
+ * 1.1: `POST /`, `X-Amz-Target: Logs_20140328.<action>`; errors as `{ __type, message }`):
+ *
+ * - `StartQuery` `{ logGroupName, startTime, endTime, queryString, limit? }` (times in epoch
+ *   seconds) → `{ queryId }`; a log group it does not hold is `ResourceNotFoundException`, a query
+ *   without `filter traceId in [...]` is `MalformedQueryException`, the first `limitExceeded`
+ *   calls are `LimitExceededException`.
+ * - `GetQueryResults` `{ queryId }` → `{ status, results, statistics }`: the statuses of `pending`
+ *   in turn (`Scheduled`, then `Running`, with no rows), then `status` (`Complete` with the rows:
+ *   one `[{ field: '@message', value }, { field: '@ptr', value }]` per span document, at most
+ *   `limit`; `statistics.recordsMatched` counts them all). A query id it did not give is
+ *   `ResourceNotFoundException`.
+ * - `StopQuery` `{ queryId }` → `{ success }` (true while the query was not complete).
+ *
+ * It does not filter by time: the windows are checked by the tests.
+ */
+export class LogsInsightsStandIn {
+  public readonly queries = new Map<string, StandInQuery>();
+  public logGroups = ['aws/spans'];
+  public pending = ['Scheduled', 'Running'];
+  public status = 'Complete';
+  public limitExceeded = 0;
+
+  /** The span documents (`@message`) of a trace id as the query names it: none unless given. */
+  constructor(public spans: (traceId: string) => string[]) {}
+
+  public reset(): void {
+    this.queries.clear();
+    this.logGroups = ['aws/spans'];
+    this.pending = ['Scheduled', 'Running'];
+    this.status = 'Complete';
+    this.limitExceeded = 0;
+  }
+
+  /** The answer to a CloudWatch Logs request; undefined for any other request. */
+  public handle(request: RecordedRequest): Answer | undefined {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    if (request.method !== 'POST' || !target.startsWith('Logs_20140328.')) return undefined;
+    const body = JSON.parse(request.body || '{}') as Record<string, unknown>;
+    switch (target.slice('Logs_20140328.'.length)) {
+      case 'StartQuery': {
+        const { logGroupName, startTime, endTime, queryString, limit } = body as {
+          logGroupName?: string;
+          startTime?: number;
+          endTime?: number;
+          queryString?: string;
+          limit?: number;
+        };
+        if (typeof startTime !== 'number' || typeof endTime !== 'number' || !queryString) {
+          return logsError('InvalidParameterException', 'startTime, endTime and queryString are required');
+        }
+        if (!logGroupName || !this.logGroups.includes(logGroupName)) {
+          return logsError('ResourceNotFoundException', 'The specified log group does not exist.');
+        }
+        if (this.limitExceeded > 0) {
+          this.limitExceeded--;
+          return logsError(
+            'LimitExceededException',
+            'Account maximum query concurrency limit of [100] reached.',
+          );
+        }
+        const filter = /\|\s*filter traceId in \[([^\]]*)\]/.exec(queryString);
+        if (!queryString.startsWith('fields @message') || !filter) {
+          return logsError('MalformedQueryException', 'unexpected symbol found in the query');
+        }
+        const traceIds = [...filter[1].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+        const queryId = `00000000-0000-4000-8000-${String(this.queries.size + 1).padStart(12, '0')}`;
+        this.queries.set(queryId, {
+          logGroupName,
+          startTime,
+          endTime,
+          queryString,
+          limit,
+          traceIds,
+          reads: 0,
+          stopped: false,
+        });
+        return logsJson({ queryId });
+      }
+      case 'GetQueryResults': {
+        const query = this.queries.get(String(body.queryId));
+        if (!query) return logsError('ResourceNotFoundException', 'The specified query could not be found.');
+        query.reads++;
+        if (query.stopped) return logsJson({ status: 'Cancelled', results: [] });
+        if (query.reads <= this.pending.length) {
+          return logsJson({ status: this.pending[query.reads - 1], results: [] });
+        }
+        if (this.status !== 'Complete') return logsJson({ status: this.status, results: [] });
+        const documents = [...new Set(query.traceIds.flatMap((id) => this.spans(id)))];
+        const rows = documents.slice(0, query.limit ?? 10_000).map((value, i) => [
+          { field: '@message', value },
+          { field: '@ptr', value: `ptr-${i}` },
+        ]);
+        return logsJson({
+          status: 'Complete',
+          results: rows,
+          statistics: {
+            recordsMatched: documents.length,
+            recordsScanned: documents.length * 10,
+            bytesScanned: documents.join('').length * 10,
+          },
+        });
+      }
+      case 'StopQuery': {
+        const query = this.queries.get(String(body.queryId));
+        if (!query) return logsError('ResourceNotFoundException', 'The specified query could not be found.');
+        const running = !query.stopped && query.reads <= this.pending.length;
+        query.stopped = true;
+        return logsJson({ success: running });
+      }
+      default:
+        return logsError('UnknownOperationException', `The action ${target} is not valid for this endpoint.`);
+    }
+  }
+}
+
+/**
+ * The spans of the recorded example run of the trace `ids.traceId` as the `aws/spans` log group
+ * holds them: the `@message` of each span's log event (W3C ids, flat `attributes` and
+ * `resource.attributes`, `kind` by name).
+ */
+export function spanLogEvents(ids: { traceId: string; spanId: string }): string[] {
+  return retrievedOtelSpans(ids).map((span) => span.Document);
+}
+
+function logsJson(body: unknown): Answer {
+  return {
+    status: 200,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify(body),
+  };
+}
+
+function logsError(type: string, message: string): Answer {
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify({ __type: type, message }),
+  };
+}

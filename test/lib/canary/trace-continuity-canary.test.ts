@@ -5,9 +5,11 @@ import * as path from 'path';
 import { App, AspectPriority, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { PaymentStack } from '../../../bin/example/payment-stack';
 import { decodeMap } from '../../../layer/check/canary-handler';
 import { expectedHops } from '../../../layer/check/expected';
@@ -23,7 +25,7 @@ function paymentStack(options: { bundle?: boolean; outdir?: string } = {}) {
     outdir: options.outdir,
     context: options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] },
   });
-  const stack = new PaymentStack(app, 'Payments');
+  const stack = new PaymentStack(app, 'Payments', { canary: false });
   return { app, stack };
 }
 
@@ -455,7 +457,7 @@ test('a large map goes gzipped; one too large for the environment fails the synt
     expected: TraceExpectation.fromTraceMapFile(file, { entryNodeId: 'Prod/Payments/Authorize' }),
   });
   expect(() => Template.fromStack(stack)).toThrow(
-    /its environment would take \d+ bytes, more than the 4096 Lambda allows \(the expected hops from Prod\/Payments\/Authorize: \d+ bytes; the payload: 0 bytes; the rest: \d+ bytes\): shrink the payload/,
+    /its environment would take \d+ bytes, more than the 4096 Lambda allows \(the expected hops from Prod\/Payments\/Authorize: \d+ bytes; the payloads: 0 bytes; the rest: \d+ bytes\): shrink the payload/,
   );
 });
 
@@ -479,7 +481,7 @@ test('the map and the payload are counted together: each fits on its own, the tw
   expect(canary()).not.toThrow();
   // A payload of 1,000 bytes is within its own limit (1,024); with the map it is too much.
   expect(canary({ note: 'x'.repeat(985) })).toThrow(
-    /more than the 4096 Lambda allows \(the expected hops from Prod\/Payments\/Authorize: \d+ bytes; the payload: 996 bytes; .*\): shrink the payload/,
+    /more than the 4096 Lambda allows \(the expected hops from Prod\/Payments\/Authorize: \d+ bytes; the payloads: 996 bytes; .*\): shrink the payload/,
   );
 });
 
@@ -501,4 +503,84 @@ test('the handler bundles with the AWS SDK clients it uses', () => {
   expect(bundle).toContain('PutMetricData');
   expect(statSync(path.join(dir, 'index.js')).size).toBeLessThan(1024 * 1024);
   expect(existsSync(path.join(outdir, 'trace-map.json'))).toBe(true);
+});
+
+describe('a failure drill', () => {
+  const { stack } = paymentStack();
+  const canary = new TraceContinuityCanary(stack, 'Canary', {
+    entry: stack.authorize,
+    payload: { amount: 1, currency: 'EUR', cardToken: 'tok_canary' },
+    drill: { failAt: stack.reconcile, payload: { amount: 1, currency: 'XTS', cardToken: 'tok_drill' } },
+  });
+  const topic = new sns.Topic(stack, 'Alarms');
+  canary.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+  const template = Template.fromStack(stack);
+  const canaryFunctionId = stack.getLogicalId(canary.function.node.defaultChild as lambda.CfnFunction);
+  const env = template.toJSON().Resources[canaryFunctionId].Properties.Environment.Variables as Record<
+    string,
+    unknown
+  >;
+
+  test('the function gets the hop, the request and what must be kept', () => {
+    expect(env).toMatchObject({
+      TRACE_CHECK_DRILL_HOP: 'Payments/Reconcile',
+      TRACE_CHECK_DRILL_BODY: '{"amount":1,"currency":"XTS","cardToken":"tok_drill"}',
+      TRACE_CHECK_DRILL_EXPECT: 'failed-hop',
+    });
+  });
+
+  test('the drill alarm: FailureTraceKept < 1 (Minimum) over the period, missing data breaching; both alarms notify', () => {
+    const alarms = canaryResources(template, 'AWS::CloudWatch::Alarm');
+    expect(alarms.map(([, a]) => a.Properties.MetricName).sort()).toEqual([
+      'FailureTraceKept',
+      'MissingHops',
+    ]);
+    const drillAlarm = alarms.find(([, a]) => a.Properties.MetricName === 'FailureTraceKept')![1];
+    expect(drillAlarm.Properties).toMatchObject({
+      Namespace: 'CdkServerlessTracing',
+      Statistic: 'Minimum',
+      Period: 900,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) }],
+    });
+    for (const [, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([
+        { Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) },
+      ]);
+    }
+    expect(canary.drillAlarm).toBeDefined();
+  });
+});
+
+test('no drill: no drill variables, no drill alarm', () => {
+  const { stack } = paymentStack();
+  const canary = new TraceContinuityCanary(stack, 'Canary', { entry: stack.authorize });
+  const template = Template.fromStack(stack);
+  const id = stack.getLogicalId(canary.function.node.defaultChild as lambda.CfnFunction);
+  const env = template.toJSON().Resources[id].Properties.Environment.Variables as Record<string, unknown>;
+  expect(Object.keys(env).filter((k) => k.startsWith('TRACE_CHECK_DRILL'))).toEqual([]);
+  expect(canaryResources(template, 'AWS::CloudWatch::Alarm')).toHaveLength(1);
+  expect(canary.drillAlarm).toBeUndefined();
+});
+
+test('a drill at a function off the path, or without a JSON request, fails the synth naming drill.*', () => {
+  const { stack } = paymentStack();
+  new TraceContinuityCanary(stack, 'Canary', {
+    entry: stack.reconcile,
+    drill: { failAt: stack.authorize, payload: { currency: 'XTS' } },
+  });
+  expect(() => Template.fromStack(stack)).toThrow(
+    /drill\.failAt: Payments\/Authorize is not on the path from the entry Payments\/Reconcile \(its functions: Payments\/Reconcile\); drill one of them/,
+  );
+  const { stack: second } = paymentStack();
+  expect(
+    () =>
+      new TraceContinuityCanary(second, 'Canary', {
+        entry: second.authorize,
+        drill: { failAt: second.reconcile, payload: { amount: BigInt(1) } },
+      }),
+  ).toThrow('  - drill.payload must be JSON (Do not know how to serialize a BigInt)');
 });
