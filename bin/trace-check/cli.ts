@@ -108,53 +108,32 @@ export async function main(argv: readonly string[], deps: CliDependencies = {}):
     let result;
     let drill;
     try {
+      const common = {
+        expected,
+        functionName: options.functionName,
+        cloudFormation: clients.cloudFormation,
+        lambda: clients.lambda,
+        backend: createBackend(backendSpec, {
+          xray: () => clients.xray,
+          logs: () => clients.logs ?? new CloudWatchLogsClient(region ? { region } : {}),
+          fetch: deps.fetch,
+          now: deps.now,
+          sleep: deps.sleep,
+          headers: options.headers,
+        }),
+        timeoutMs: options.timeoutSeconds * 1000,
+        pollIntervalMs: options.pollIntervalSeconds * 1000,
+        now: deps.now,
+        sleep: deps.sleep,
+      };
       if (options.drill !== undefined) {
         if (body === undefined) {
           throw new TraceCheckUsageError(
             `--drill ${options.drill} needs --payload: a request the entry accepts and ${options.drill} fails on`,
           );
         }
-        drill = await runDrill({
-          expected,
-          hop: options.drill,
-          expect: options.expect,
-          functionName: options.functionName,
-          cloudFormation: clients.cloudFormation,
-          lambda: clients.lambda,
-          backend: createBackend(backendSpec, {
-            xray: () => clients.xray,
-            logs: () => clients.logs ?? new CloudWatchLogsClient(region ? { region } : {}),
-            fetch: deps.fetch,
-            now: deps.now,
-            sleep: deps.sleep,
-            headers: options.headers,
-          }),
-          body,
-          timeoutMs: options.timeoutSeconds * 1000,
-          pollIntervalMs: options.pollIntervalSeconds * 1000,
-          now: deps.now,
-          sleep: deps.sleep,
-        });
-      } else
-        result = await runCheck({
-          expected,
-          functionName: options.functionName,
-          cloudFormation: clients.cloudFormation,
-          lambda: clients.lambda,
-          backend: createBackend(backendSpec, {
-            xray: () => clients.xray,
-            logs: () => clients.logs ?? new CloudWatchLogsClient(region ? { region } : {}),
-            fetch: deps.fetch,
-            now: deps.now,
-            sleep: deps.sleep,
-            headers: options.headers,
-          }),
-          body,
-          timeoutMs: options.timeoutSeconds * 1000,
-          pollIntervalMs: options.pollIntervalSeconds * 1000,
-          now: deps.now,
-          sleep: deps.sleep,
-        });
+        drill = await runDrill({ ...common, hop: options.drill, expect: options.expect, body });
+      } else result = await runCheck({ ...common, body });
     } catch (error) {
       if (error instanceof TraceCheckUsageError) throw error;
       const name = (error as { name?: string }).name ?? 'Error';

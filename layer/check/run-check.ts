@@ -4,7 +4,7 @@ import { compareTrace } from './compare';
 import { TraceCheckUsageError } from './errors';
 import { entryEvent } from './event';
 import { expectedHops, resolveEntry } from './expected';
-import { newTraceContext, toXrayTraceId } from './ids';
+import { newTraceContext, toXrayTraceId, type CheckTraceContext } from './ids';
 import type { ExpectedTrace, NormalisedSpan, TraceBackend, TraceComparison, TraceMapDocument } from './types';
 
 /** How long a check waits for the trace by default. */
@@ -120,32 +120,9 @@ export interface TraceCheckResult extends TraceComparison {
  * does not fit is a `TraceCheckUsageError`.
  */
 export async function runCheck(options: RunCheckOptions): Promise<TraceCheckResult> {
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
-  const expected = options.expected ?? expectedFromMap(options);
-  const functionName = options.functionName ?? (await resolveFunctionName(expected, options.cloudFormation));
-  const backendName = options.backend.name ?? 'backend';
-
-  const context = newTraceContext(now(), options.random);
-  const event = entryEvent({
-    entry: expected.entry,
-    traceparent: context.traceparent,
-    tracestate: context.tracestate,
-    body: options.body,
-    nowMs: now(),
-    requestId: `trace-check-${context.traceId}`,
-  });
-  const invocation = await invokeEntry(options.lambda, functionName, event);
-  const base = {
-    traceId: context.traceId,
-    xrayTraceId: toXrayTraceId(context.traceId),
-    traceparent: context.traceparent,
-    entry: { node: expected.entry.node, functionName },
-    invocation,
-    backend: backendName,
-  };
+  const started = await startTrace(options, 'kept');
+  const { expected, context, base, timing } = started;
+  const { invocation } = base;
   const notes: string[] = [];
 
   if (invocation.functionError) {
@@ -160,29 +137,111 @@ export async function runCheck(options: RunCheckOptions): Promise<TraceCheckResu
     );
   }
 
+  const read = await readUntil(options.backend, context, timing, (spans) => {
+    const comparison = compareTrace(expected, spans, {
+      traceId: context.traceId,
+      rootSpanId: context.spanId,
+    });
+    return { done: comparison.ok, value: comparison };
+  });
+  let comparison = read.value ?? compareTrace(expected, undefined, { traceId: context.traceId });
+  if (!comparison.found) {
+    comparison = compareTrace(expected, undefined, {
+      traceId: context.traceId,
+      notFoundWhy: `the trace was not found in ${base.backend} within ${Math.round(timing.timeoutMs / 1000)} s (${read.polls} reads)`,
+    });
+  }
+  const status: CheckStatus = comparison.ok ? 'complete' : comparison.found ? 'incomplete' : 'not-found';
+  return { ...comparison, ...base, status, polls: read.polls, waitedMs: read.waitedMs, notes };
+}
+
+/** How a check waits: its clock, its sleep, its timeout and the time between two reads. */
+export interface CheckTiming {
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly timeoutMs: number;
+  readonly pollIntervalMs: number;
+}
+
+/** A trace started at the entry: what is expected, the context sent, and what the entry answered. */
+export interface StartedTrace {
+  readonly expected: ExpectedTrace;
+  readonly context: CheckTraceContext;
+  readonly timing: CheckTiming;
+  readonly base: {
+    readonly traceId: string;
+    readonly xrayTraceId: string;
+    readonly traceparent: string;
+    readonly entry: { readonly node: string; readonly functionName: string };
+    readonly invocation: InvocationOutcome;
+    readonly backend: string;
+  };
+}
+
+/**
+ * Starts a trace at the entry: resolves the expectation and the function's name, makes a trace
+ * context (`kept` for a check, `drill` for a drill) and invokes the entry with the event for its
+ * route carrying it (and `body`).
+ */
+export async function startTrace(options: RunCheckOptions, mode: 'kept' | 'drill'): Promise<StartedTrace> {
+  const timing: CheckTiming = {
+    now: options.now ?? Date.now,
+    sleep: options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    pollIntervalMs: Math.max(1, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS),
+  };
+  const expected = options.expected ?? expectedFromMap(options);
+  const functionName = options.functionName ?? (await resolveFunctionName(expected, options.cloudFormation));
+  const context = newTraceContext(timing.now(), options.random, mode);
+  const event = entryEvent({
+    entry: expected.entry,
+    traceparent: context.traceparent,
+    tracestate: context.tracestate,
+    body: options.body,
+    nowMs: timing.now(),
+    requestId: `${mode === 'drill' ? 'trace-check-drill' : 'trace-check'}-${context.traceId}`,
+  });
+  const invocation = await invokeEntry(options.lambda, functionName, event);
+  return {
+    expected,
+    context,
+    timing,
+    base: {
+      traceId: context.traceId,
+      xrayTraceId: toXrayTraceId(context.traceId),
+      traceparent: context.traceparent,
+      entry: { node: expected.entry.node, functionName },
+      invocation,
+      backend: options.backend.name ?? 'backend',
+    },
+  };
+}
+
+/**
+ * Reads the trace every `pollIntervalMs` until `judge` says it is done or `timeoutMs` passed (at
+ * most `timeoutMs / pollIntervalMs + 1` reads); returns the last judgement.
+ */
+export async function readUntil<T>(
+  backend: TraceBackend,
+  context: CheckTraceContext,
+  timing: CheckTiming,
+  judge: (spans: NormalisedSpan[] | undefined) => { done: boolean; value: T },
+): Promise<{ value?: T; polls: number; waitedMs: number }> {
+  const { now, sleep, timeoutMs, pollIntervalMs } = timing;
   const started = now();
   const deadline = started + timeoutMs;
   const maxPolls = Math.floor(timeoutMs / pollIntervalMs) + 1;
-  let spans: NormalisedSpan[] | undefined;
-  let comparison: TraceComparison = compareTrace(expected, undefined, { traceId: context.traceId });
+  let value: T | undefined;
   let polls = 0;
   while (polls < maxPolls) {
     const wait = Math.min(pollIntervalMs, Math.max(0, deadline - now()));
     if (wait > 0) await sleep(wait);
-    spans = await options.backend.getTrace(context.traceId);
+    const judged = judge(await backend.getTrace(context.traceId));
+    value = judged.value;
     polls++;
-    comparison = compareTrace(expected, spans, { traceId: context.traceId, rootSpanId: context.spanId });
-    if (comparison.ok || now() >= deadline) break;
+    if (judged.done || now() >= deadline) break;
   }
-  const waitedMs = now() - started;
-  if (!comparison.found) {
-    comparison = compareTrace(expected, undefined, {
-      traceId: context.traceId,
-      notFoundWhy: `the trace was not found in ${backendName} within ${Math.round(timeoutMs / 1000)} s (${polls} reads)`,
-    });
-  }
-  const status: CheckStatus = comparison.ok ? 'complete' : comparison.found ? 'incomplete' : 'not-found';
-  return { ...comparison, ...base, status, polls, waitedMs, notes };
+  return { value, polls, waitedMs: now() - started };
 }
 
 /** The expectation from the map, stack and entry of the options. */

@@ -1,13 +1,9 @@
 import { compareTrace } from './compare';
 import { TraceCheckUsageError } from './errors';
-import { entryEvent } from './event';
-import { newTraceContext, toXrayTraceId } from './ids';
 import {
-  DEFAULT_POLL_INTERVAL_MS,
-  DEFAULT_TIMEOUT_MS,
   expectedFromMap,
-  invokeEntry,
-  resolveFunctionName,
+  readUntil,
+  startTrace,
   type InvocationOutcome,
   type RunCheckOptions,
 } from './run-check';
@@ -79,35 +75,12 @@ export interface DrillResult {
  * request does not reach the hop it was built for.
  */
 export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
   const expect = options.expect ?? 'failed-hop';
   const expected = options.expected ?? expectedFromMap(options);
   const hop = drilledHop(expected, options.hop);
-  const functionName = options.functionName ?? (await resolveFunctionName(expected, options.cloudFormation));
-  const backendName = options.backend.name ?? 'backend';
-
-  const context = newTraceContext(now(), options.random, 'drill');
-  const event = entryEvent({
-    entry: expected.entry,
-    traceparent: context.traceparent,
-    body: options.body,
-    nowMs: now(),
-    requestId: `trace-check-drill-${context.traceId}`,
-  });
-  const invocation = await invokeEntry(options.lambda, functionName, event);
-  const base = {
-    expect,
-    hop,
-    traceId: context.traceId,
-    xrayTraceId: toXrayTraceId(context.traceId),
-    traceparent: context.traceparent,
-    entry: { node: expected.entry.node, functionName },
-    invocation,
-    backend: backendName,
-  };
+  const { context, base: started, timing } = await startTrace({ ...options, expected }, 'drill');
+  const base = { expect, hop, ...started };
+  const { invocation } = started;
   const notes: string[] = [];
   const atEntry = hop.kind === 'entry';
 
@@ -143,28 +116,22 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
     );
   }
 
-  const started = now();
-  const deadline = started + timeoutMs;
-  const maxPolls = Math.floor(timeoutMs / pollIntervalMs) + 1;
-  let spans: NormalisedSpan[] | undefined;
-  let comparison: TraceComparison = compareTrace(expected, undefined, { traceId: context.traceId });
-  let failedSpans: { spanId: string; name: string }[] = [];
-  let polls = 0;
-  let kept = false;
-  while (polls < maxPolls) {
-    const wait = Math.min(pollIntervalMs, Math.max(0, deadline - now()));
-    if (wait > 0) await sleep(wait);
-    spans = await options.backend.getTrace(context.traceId);
-    polls++;
-    comparison = compareTrace(expected, spans, { traceId: context.traceId, rootSpanId: context.spanId });
-    failedSpans = failuresOf(hop, comparison, spans ?? []);
-    kept = failedSpans.length > 0 && (expect === 'failed-hop' || comparison.ok);
-    if (kept || now() >= deadline) break;
-  }
+  const read = await readUntil(options.backend, context, timing, (spans) => {
+    const comparison = compareTrace(expected, spans, {
+      traceId: context.traceId,
+      rootSpanId: context.spanId,
+    });
+    const failedSpans = failuresOf(hop, comparison, spans ?? []);
+    const kept = failedSpans.length > 0 && (expect === 'failed-hop' || comparison.ok);
+    return { done: kept, value: { comparison, failedSpans, kept } };
+  });
+  const failedSpans = read.value?.failedSpans ?? [];
+  const kept = read.value?.kept ?? false;
+  let comparison = read.value?.comparison ?? compareTrace(expected, undefined, { traceId: context.traceId });
   if (!comparison.found) {
     comparison = compareTrace(expected, undefined, {
       traceId: context.traceId,
-      notFoundWhy: `no span of the drill's trace in ${backendName} within ${Math.round(timeoutMs / 1000)} s (${polls} reads)`,
+      notFoundWhy: `no span of the drill's trace in ${started.backend} within ${Math.round(timing.timeoutMs / 1000)} s (${read.polls} reads)`,
     });
   }
   if (!kept && comparison.found && failedSpans.length === 0) {
@@ -176,8 +143,8 @@ export async function runDrill(options: RunDrillOptions): Promise<DrillResult> {
     kept,
     failedSpans,
     comparison,
-    polls,
-    waitedMs: now() - started,
+    polls: read.polls,
+    waitedMs: read.waitedMs,
     notes,
   };
 }
