@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import { controlCharacterAt, HEADER_NAME } from '../core/http-headers';
-import { grantSecretRead } from '../core/secret-grants';
+import { grantSecretRead, secretInOtherRegion } from '../core/secret-grants';
 import { CanaryHeaderValue, CanaryHeaderValueKind } from './canary-header-value';
 import { CANARY_ENV } from './private/map-slice';
 
@@ -301,14 +301,8 @@ function headerErrors(
       `${prop}: header '${name}': jsonField must not be empty; leave it out to send the whole secret string`,
     );
   }
-  const secretRegion = header.secret?.env.region;
-  if (
-    region !== undefined &&
-    secretRegion !== undefined &&
-    !Token.isUnresolved(region) &&
-    !Token.isUnresolved(secretRegion) &&
-    secretRegion !== region
-  ) {
+  const secretRegion = secretInOtherRegion(header.secret, region);
+  if (secretRegion !== undefined) {
     errors.push(
       `${prop}: header '${name}' reads secret ${header.secret!.node.path} in ${secretRegion}, but the canary is in ` +
         `${region} and reads secrets in its own region: replicate the secret to ${region} (replicaRegions) and use ` +

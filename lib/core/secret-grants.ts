@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,4 +28,22 @@ export function grantSecretRead(
       }),
     );
   }
+}
+
+/**
+ * The region of `secret` when it is known and is not `region` (a secret read at run time is read
+ * in the reader's own region); undefined otherwise, or while either is a token.
+ */
+export function secretInOtherRegion(
+  secret: secretsmanager.ISecret | undefined,
+  region: string | undefined,
+): string | undefined {
+  const secretRegion = secret?.env.region;
+  return region !== undefined &&
+    secretRegion !== undefined &&
+    !Token.isUnresolved(region) &&
+    !Token.isUnresolved(secretRegion) &&
+    secretRegion !== region
+    ? secretRegion
+    : undefined;
 }

@@ -5,6 +5,7 @@ import { TracingCollectorKind } from '../collector/tracing-collector';
 import { TracingExporterKind } from '../collector/tracing-exporter';
 import { DEFAULT_FUNCTION_TIMEOUT } from '../core/function-timeout';
 import { controlCharacterAt, HEADER_NAME } from '../core/http-headers';
+import { secretInOtherRegion } from '../core/secret-grants';
 import { SamplingMode } from '../settings/tracing-options';
 import { ResolvedTracingOptions } from './options';
 
@@ -203,14 +204,8 @@ function headerValueErrors(name: string, header: ExporterHeaderValue, region: st
         '(the collector reads the secret through ${secretsmanager:<arn>#<jsonField>}); rename the key in the secret',
     );
   }
-  const secretRegion = header.secret?.env.region;
-  if (
-    region !== undefined &&
-    secretRegion !== undefined &&
-    !Token.isUnresolved(region) &&
-    !Token.isUnresolved(secretRegion) &&
-    secretRegion !== region
-  ) {
+  const secretRegion = secretInOtherRegion(header.secret, region);
+  if (secretRegion !== undefined) {
     errors.push(
       `exporter header '${name}' reads secret ${header.secret!.node.path} in ${secretRegion}, but the function is in ` +
         `${region} and its collector reads secrets in its own region: replicate the secret to ${region} ` +
