@@ -1,3 +1,4 @@
+import type { IGatewayEndpoint } from '../core/gateway-endpoint';
 import { ExporterHeaderValue } from './exporter-header-value';
 import { TransactionSearch } from './transaction-search';
 
@@ -9,6 +10,8 @@ export enum TracingExporterKind {
   DEBUG = 'debug',
   /** The X-Ray OTLP endpoint, signed with SigV4 by the collector. */
   XRAY = 'xray',
+  /** A `TracingGateway`, which samples whole traces and exports them. */
+  GATEWAY = 'gateway',
 }
 
 /** How much the `debug` exporter writes for each batch of spans. */
@@ -98,6 +101,21 @@ export class TracingExporter {
     return new TracingExporter(TracingExporterKind.XRAY, undefined, {}, undefined, options.transactionSearch);
   }
 
+  /**
+   * Export to a `TracingGateway` (with `SamplingMode.TAIL`): the collector next to the function
+   * sends every span to the gateway, which decides per trace and exports to the stage's backend.
+   * Through the gateway's HTTPS endpoint signed with SigV4 (`GatewayAccess.iam()`, the function
+   * gets `execute-api:Invoke` on its route), or its internal load balancer from inside its VPC
+   * (`GatewayAccess.vpc()`). Trace ids are X-Ray-valid, whatever the gateway exports to.
+   *
+   * @example
+   * const gateway = new TracingGateway(stack, 'Gateway');
+   * TracingSettings.set(stack, { samplingMode: SamplingMode.TAIL, exporter: TracingExporter.gateway(gateway) });
+   */
+  public static gateway(gateway: IGatewayEndpoint): TracingExporter {
+    return new TracingExporter(TracingExporterKind.GATEWAY, undefined, {}, undefined, undefined, gateway);
+  }
+
   private constructor(
     /** The kind of exporter. */
     public readonly kind: TracingExporterKind,
@@ -109,5 +127,7 @@ export class TracingExporter {
     public readonly verbosity?: DebugExporterVerbosity,
     /** CloudWatch Transaction Search (X-Ray only). */
     public readonly transactionSearch?: TransactionSearch,
+    /** The gateway (gateway only). */
+    public readonly gateway?: IGatewayEndpoint,
   ) {}
 }

@@ -31,6 +31,13 @@ export const SAMPLER = 'parentbased_traceidratio';
 /** The sampler with `SamplingMode.COLLECTOR`: the function keeps all, its collector decides. */
 export const SAMPLER_COLLECTOR_MODE = 'parentbased_always_on';
 
+/**
+ * The sampler with `SamplingMode.TAIL`: by trace id alone (`headSamplingRatio`, 1 by default), not
+ * following the parent's flag, so a trace reaches the gateway whole whatever its callers decided;
+ * the same hash at every hop keeps a trace whole below 1 too.
+ */
+export const SAMPLER_TAIL_MODE = 'traceidratio';
+
 /** The id of the child of the app root that records the edges of the trace map. */
 export const EDGES_ID = 'CdkServerlessTracingEdges';
 

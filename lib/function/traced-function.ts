@@ -136,6 +136,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       overriddenEnvironment,
       samplingBudget: TracingSettings.budget(scope),
       region: Stack.of(scope).region,
+      inVpc: props.vpc !== undefined,
     };
     const errors = [...tracedFunctionErrors(options, facts), ...alwaysKeepErrors(props.alwaysKeep)];
     if (errors.length > 0) {

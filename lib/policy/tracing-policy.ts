@@ -130,6 +130,7 @@ export class TracingPolicy implements IAspect {
         timeout: fn.timeout,
         samplingBudget: TracingSettings.budget(fn),
         region: Stack.of(fn).region,
+        inVpc: fn.isBoundToVpc,
       }),
       ...alwaysKeepErrors(options.alwaysKeep),
     ];

@@ -20,6 +20,15 @@ export enum SamplingMode {
    * changeable in the collector configuration alone.
    */
   COLLECTOR = 'collector',
+  /**
+   * At the tail, on a `TracingGateway` (`exporter: TracingExporter.gateway(gateway)`): the
+   * functions record and send every span (or `headSamplingRatio` of the traces, by trace id, for
+   * cost), and the gateway, which sees whole traces, keeps every trace with an error span, every
+   * trace an always-keep rule or the after-deploy check marks, every trace slower than its
+   * latency threshold, and its `samplingRatio` of the rest. Needs the collector layer and a
+   * gateway.
+   */
+  TAIL = 'tail',
 }
 
 /**
@@ -52,6 +61,17 @@ export interface TracingOptions {
    * @default SamplingMode.HEAD
    */
   readonly samplingMode?: SamplingMode;
+
+  /**
+   * With `SamplingMode.TAIL`: the share of traces the functions record and send to the gateway
+   * at all, decided by trace id (the same at every hop, so a trace is sent whole or not at all).
+   * Below 1 it saves the function's export and the gateway's work, and the traces outside it are
+   * never seen by the gateway (a failure among them is kept only as the failed invocation's own
+   * spans, with `keepErrors`).
+   *
+   * @default 1
+   */
+  readonly headSamplingRatio?: number;
 
   /**
    * Operations whose traces are always kept, whatever `samplingRatio` says (a route, a queue).

@@ -8,7 +8,7 @@ import { renderCollectorConfig, RenderedCollectorConfig } from '../collector/pri
 import { collectorConfigLayer, collectorLayerArn } from '../collector/private/collector-layers';
 import { COLLECTOR_CONFIG_PATH, COLLECTOR_OTLP_HTTP_ENDPOINT } from '../collector/private/constants';
 import { setUpXrayExport } from '../collector/private/transaction-search-resources';
-import { ENV, SAMPLER, SAMPLER_COLLECTOR_MODE, WARNING_PREFIX } from '../core/constants';
+import { ENV, SAMPLER, SAMPLER_COLLECTOR_MODE, SAMPLER_TAIL_MODE, WARNING_PREFIX } from '../core/constants';
 import { grantSecretRead } from '../core/secret-grants';
 import { SamplingMode } from '../settings/tracing-options';
 import { ResolvedTracingOptions } from './options';
@@ -45,6 +45,12 @@ export function tracingEnvironment(
     // of failed and always-kept traces with sampling.priority; its collector samples the rest.
     env[ENV.SAMPLER] = SAMPLER_COLLECTOR_MODE;
     env[ENV.SAMPLING_PRIORITY] = 'true';
+  } else if (options.samplingMode === SamplingMode.TAIL) {
+    // Every trace (or headSamplingRatio of them, by trace id) goes to the gateway, which decides.
+    env[ENV.SAMPLER] = SAMPLER_TAIL_MODE;
+    env[ENV.SAMPLER_ARG] = Token.isUnresolved(options.headSamplingRatio)
+      ? Tokenization.stringifyNumber(options.headSamplingRatio)
+      : String(options.headSamplingRatio);
   } else {
     env[ENV.SAMPLER] = SAMPLER;
     env[ENV.SAMPLER_ARG] = Token.isUnresolved(options.samplingRatio)
@@ -56,8 +62,12 @@ export function tracingEnvironment(
   if (options.logCorrelation === false) {
     env[ENV.LOG_CORRELATION] = 'false';
   }
-  if (options.exporter.kind === TracingExporterKind.XRAY) {
-    // X-Ray accepts only trace ids whose first 8 hex digits are the Unix time.
+  if (
+    options.exporter.kind === TracingExporterKind.XRAY ||
+    options.exporter.kind === TracingExporterKind.GATEWAY
+  ) {
+    // X-Ray accepts only trace ids whose first 8 hex digits are the Unix time (a gateway may
+    // export to X-Ray; such ids are valid W3C ids for any other backend too).
     env[ENV.ID_FORMAT] = 'xray';
   }
   if (collectorConfig) {
@@ -112,4 +122,6 @@ export function attachCollector(
   if (options.exporter.kind === TracingExporterKind.XRAY && options.exporter.transactionSearch) {
     setUpXrayExport(fn, options.exporter.transactionSearch, options.logRetention);
   }
+  // The gateway's endpoint: execute-api:Invoke on its route (through its HTTPS endpoint).
+  options.exporter.gateway?.grantExport(fn);
 }

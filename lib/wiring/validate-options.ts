@@ -17,6 +17,8 @@ export interface OptionFacts {
   readonly samplingBudget?: { readonly maxSamplingRatio: number; readonly setBy: string };
   /** The function's region (a token in an environment-agnostic stack). @default - not checked */
   readonly region?: string;
+  /** Whether the function is in a VPC. @default - not known (not checked) */
+  readonly inVpc?: boolean;
 }
 
 /**
@@ -56,9 +58,25 @@ export function tracingOptionErrors(options: ResolvedTracingOptions, facts: Opti
         'samplingRatio must be a number known at synth with samplingMode COLLECTOR (it is written into the collector configuration)',
       );
     }
+  } else if (options.samplingMode === SamplingMode.TAIL) {
+    if (options.exporter.kind !== TracingExporterKind.GATEWAY) {
+      errors.push(
+        'samplingMode TAIL needs a gateway that sees whole traces: add a TracingGateway and set ' +
+          'exporter: TracingExporter.gateway(gateway), or use SamplingMode.HEAD',
+      );
+    }
+    const head = options.headSamplingRatio;
+    if (!Token.isUnresolved(head) && !(typeof head === 'number' && head >= 0 && head <= 1)) {
+      errors.push(`headSamplingRatio must be between 0 and 1 (got ${head})`);
+    }
   } else if (options.samplingMode !== SamplingMode.HEAD) {
     errors.push(
-      `samplingMode must be SamplingMode.HEAD or SamplingMode.COLLECTOR (got '${String(options.samplingMode)}')`,
+      `samplingMode must be SamplingMode.HEAD, SamplingMode.COLLECTOR or SamplingMode.TAIL (got '${String(options.samplingMode)}')`,
+    );
+  }
+  if (options.samplingMode !== SamplingMode.TAIL && options.headSamplingRatio !== 1) {
+    errors.push(
+      `headSamplingRatio is for SamplingMode.TAIL (got ${options.headSamplingRatio} with samplingMode ${String(options.samplingMode).toUpperCase()}): use samplingRatio`,
     );
   }
 
@@ -96,6 +114,17 @@ export function tracingOptionErrors(options: ResolvedTracingOptions, facts: Opti
     }
   } else if (exporter.kind === TracingExporterKind.XRAY) {
     errors.push(...xrayExporterErrors(options));
+  } else if (exporter.kind === TracingExporterKind.GATEWAY) {
+    if (collector.kind === TracingCollectorKind.NONE) {
+      errors.push(
+        `exporter TracingExporter.gateway(${exporter.gateway?.node.path}) needs the collector (it signs and queues the export): use TracingCollector.lambdaLayer()`,
+      );
+    }
+    if (exporter.gateway?.auth.kind === 'none' && facts.inVpc === false) {
+      errors.push(
+        `exporter TracingExporter.gateway(${exporter.gateway.node.path}) is reached inside its VPC (GatewayAccess.vpc()): put the function in that VPC (vpc: gateway.vpc), or give the gateway GatewayAccess.iam()`,
+      );
+    }
   } else if (collector.kind === TracingCollectorKind.NONE) {
     errors.push(
       'exporter TracingExporter.debug() needs the collector: use TracingCollector.lambdaLayer(), ' +

@@ -124,6 +124,18 @@ export function renderCollectorConfig(
       endpoint: literal(exporter.endpoint ?? ''),
       ...(Object.keys(headers).length > 0 ? { headers } : {}),
     };
+  } else if (exporter.kind === TracingExporterKind.GATEWAY && exporter.gateway) {
+    // The gateway's load-balancing tier takes OTLP/HTTP. Its address is known at deploy (a
+    // variable); through its HTTPS endpoint the request is signed for API Gateway (execute-api).
+    const auth = exporter.gateway.auth;
+    exporterName = 'otlp_http';
+    if (auth.kind === 'sigv4') {
+      extensions = { sigv4auth: { region: literal(auth.region), service: auth.service } };
+    }
+    exporterConfig = {
+      traces_endpoint: literal(exporter.gateway.tracesUrl),
+      ...(auth.kind === 'sigv4' ? { auth: { authenticator: 'sigv4auth' } } : {}),
+    };
   } else {
     exporterName = 'debug';
     exporterConfig = { verbosity: exporter.verbosity ?? 'basic' };

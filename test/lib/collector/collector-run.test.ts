@@ -13,6 +13,7 @@ import {
   TracingPolicy,
   TransactionSearch,
 } from '../../../lib';
+import type { IGatewayEndpoint } from '../../../lib/core/gateway-endpoint';
 import { deployedCollectors, type DeployedCollector } from '../../../bin/local/assembly';
 import {
   collectorPorts,
@@ -99,6 +100,19 @@ function testApp(receiverEndpoint: string): App {
     samplingMode: SamplingMode.COLLECTOR,
     samplingRatio: 0,
     exporter: TracingExporter.otlp({ endpoint: 'https://otlp.example.com' }),
+  });
+  // SamplingMode.TAIL: the collector sends to a gateway's HTTPS endpoint, signed for execute-api.
+  const gateway = new Stack(app, 'Gateway', { env: TEST_ENV });
+  const endpoint: IGatewayEndpoint = {
+    tracesUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/v1/traces',
+    auth: { kind: 'sigv4', region: REGION, service: 'execute-api' },
+    grantExport: () => undefined,
+    node: gateway.node,
+  };
+  new TracedFunction(gateway, 'Fn', {
+    entry: fixture('hello.ts'),
+    samplingMode: SamplingMode.TAIL,
+    exporter: TracingExporter.gateway(endpoint),
   });
   const policy = new Stack(app, 'Policy', { env: TEST_ENV });
   new lambda.Function(policy, 'Plain', {
@@ -240,6 +254,7 @@ test('the assemblies hold a collector configuration for every traced function of
     'Dev/Payments/Authorize',
     'Dev/Payments/Reconcile',
     'Escaping/Fn',
+    'Gateway/Fn',
     'Otlp/Fn',
     'OtlpHeaders/Fn',
     'Policy/Plain',
@@ -352,6 +367,23 @@ needsCollector(
     );
     expect(request.body.includes('GET /xray')).toBe(true);
     expect(deprecationWarnings(process.log)).toEqual([]);
+  },
+);
+
+needsCollector(
+  "a gateway's HTTPS endpoint: the export is signed with SigV4 for execute-api in the gateway's region",
+  async () => {
+    const { process, port } = await start('Gateway/Fn', { exporterEndpoint: receiver.endpoint });
+    await sendSpan(port, 'POST /payments');
+    await stopWhenExported(process);
+    const [request] = receiver.requests;
+    expect(request.path).toBe('/v1/traces');
+    expect(String(request.headers.authorization)).toMatch(
+      new RegExp(
+        `^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\\d{8}/${REGION}/execute-api/aws4_request, SignedHeaders=`,
+      ),
+    );
+    expect(request.body.includes('POST /payments')).toBe(true);
   },
 );
 

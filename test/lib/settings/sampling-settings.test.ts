@@ -116,8 +116,8 @@ describe('bad sampling settings are synth errors that name the prop', () => {
 
   test('an unknown samplingMode', () => {
     const { stack } = newStack();
-    expect(() => traced(stack, 'Fn', { samplingMode: 'tail' as SamplingMode })).toThrow(
-      /samplingMode must be SamplingMode.HEAD or SamplingMode.COLLECTOR \(got 'tail'\)/,
+    expect(() => traced(stack, 'Fn', { samplingMode: 'edge' as SamplingMode })).toThrow(
+      /samplingMode must be SamplingMode.HEAD, SamplingMode.COLLECTOR or SamplingMode.TAIL \(got 'edge'\)/,
     );
   });
 
