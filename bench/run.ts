@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: cold start, peak RSS, added package size, warm per-invocation overhead and
  * synth scale of this library against the bare handler and the standard OpenTelemetry setup,
- * all measured in the same run. Prints the tables and writes them to BENCHMARKS.md.
+ * all measured in the same run, and the tracing gateway's throughput, memory and cost (bench/gateway.ts).
+ * Prints the tables and writes them to BENCHMARKS.md.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type, release, arch } from 'node:os';
 import { join } from 'node:path';
 import { coldStarts, type ColdResult } from './cold';
 import { collectorStarts, collectorTable } from './collector';
+import { gatewayBench, gatewayMarkdown } from './gateway';
 import { DrainReceiver } from './lib/drain-receiver';
 import { iqr, median, ratio } from './lib/stats';
 import { ROOT, buildVariants, type Variant } from './lib/variants';
@@ -147,6 +149,8 @@ async function main(): Promise<void> {
   }
   console.log(`collector: ${COLLECTOR_RUNS} starts per configuration …`);
   const collector = await collectorStarts(COLLECTOR_RUNS);
+  console.log('gateway …');
+  const gateway = process.env.BENCH_SKIP_GATEWAY ? undefined : await gatewayBench();
   console.log(`warm: ${WARM_SCENARIOS.length} scenarios …`);
   // The layer mode runs the same traced() per invocation as the bundled one: measured cold only.
   const warmVariants = (all: Variant[]) => all.filter((v) => v.name !== 'standard' && v.name !== 'layer');
@@ -198,6 +202,14 @@ async function main(): Promise<void> {
           median(cold.find((r) => r.variant.name === 'bare')!.ms),
         )
       : '(skipped: otelcol-lambda is not built on this machine; `npm run collector:build`)',
+    '',
+    '## The tracing gateway',
+    '',
+    gateway
+      ? gatewayMarkdown(gateway)
+      : process.env.BENCH_SKIP_GATEWAY
+        ? '(skipped with BENCH_SKIP_GATEWAY)'
+        : '(skipped: otelcol-gateway is not built on this machine; `npm run collector:build`)',
     '',
     '## Warm per-invocation time',
     '',

@@ -1,6 +1,7 @@
 export * from './canary';
 export * from './collector';
 export * from './function';
+export * from './gateway';
 export * from './layer';
 export * from './messaging';
 export * from './policy';

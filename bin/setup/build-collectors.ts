@@ -8,7 +8,11 @@ import { join, resolve } from 'node:path';
 // and Go toolchain are unchanged is not rebuilt (its key sits beside the binary), and a rebuild
 // reuses Go's module and build caches. Binaries are never committed (.collector/ is ignored).
 
-/** The builder release that matches the core collector version of the manifests. */
+/**
+ * The builder release of a manifest without a `# builder: vX.Y.Z` line (otelcol-lambda: it
+ * matches that manifest's core collector version). A manifest of another release names its own
+ * builder in that comment line (collector/otelcol-gateway.yaml).
+ */
 export const BUILDER_VERSION = 'v0.157.0';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -29,27 +33,33 @@ function goVersion(): string | undefined {
   }
 }
 
-/** The builder, installed with `go install` into .collector/tools when missing or of another version. */
-function builder(): string {
-  const path = join(TOOLS, 'builder');
+/**
+ * The builder of a release, installed with `go install` when missing or of another version:
+ * BUILDER_VERSION as .collector/tools/builder (where it has always been), any other release as
+ * .collector/tools/<version>/builder, so that builders of different releases sit side by side.
+ */
+function builder(version: string): string {
+  const dir = version === BUILDER_VERSION ? TOOLS : join(TOOLS, version);
+  const path = join(dir, 'builder');
   const installed = existsSync(path) ? spawnSync(path, ['version'], { encoding: 'utf8' }).stdout : '';
-  if (!installed.includes(BUILDER_VERSION)) {
-    console.log(`installing the collector builder ${BUILDER_VERSION}`);
-    run('go', ['install', `go.opentelemetry.io/collector/cmd/builder@${BUILDER_VERSION}`], {
+  if (!installed.includes(version)) {
+    console.log(`installing the collector builder ${version}`);
+    run('go', ['install', `go.opentelemetry.io/collector/cmd/builder@${version}`], {
       ...process.env,
-      GOBIN: TOOLS,
+      GOBIN: dir,
     });
   }
   return path;
 }
 
-/** The `dist` name and output path of a manifest (the two fields this script reads). */
-function dist(manifest: string): { name: string; outputPath: string } {
+/** The `dist` name and output path of a manifest and its builder release (the fields this script reads). */
+function dist(manifest: string): { name: string; outputPath: string; builderVersion: string } {
   const text = readFileSync(manifest, 'utf8');
   const name = /^\s+name:\s*(\S+)/m.exec(text.slice(text.indexOf('dist:')))?.[1];
   const outputPath = /^\s+output_path:\s*(\S+)/m.exec(text)?.[1];
   if (!name || !outputPath) throw new Error(`${manifest}: dist.name and dist.output_path are required`);
-  return { name, outputPath: resolve(ROOT, outputPath) };
+  const builderVersion = /^#\s*builder:\s*(v\d+\.\d+\.\d+)\s*$/m.exec(text)?.[1] ?? BUILDER_VERSION;
+  return { name, outputPath: resolve(ROOT, outputPath), builderVersion };
 }
 
 function main(): void {
@@ -63,14 +73,13 @@ function main(): void {
     .sort()
     .map((f) => join(MANIFESTS, f));
   mkdirSync(BIN, { recursive: true });
-  const tool = builder();
   for (const manifest of manifests) {
-    const { name, outputPath } = dist(manifest);
+    const { name, outputPath, builderVersion } = dist(manifest);
     const binary = join(BIN, name);
     const keyFile = `${binary}.key`;
     const key = createHash('sha256')
       .update(readFileSync(manifest))
-      .update(BUILDER_VERSION)
+      .update(builderVersion)
       .update(go)
       .update(`${process.env.GOOS ?? ''}/${process.env.GOARCH ?? ''}`)
       .digest('hex');
@@ -80,10 +89,10 @@ function main(): void {
     }
     const started = Date.now();
     console.log(
-      `${name}: building from collector/${name}.yaml (the first build downloads and compiles for minutes)`,
+      `${name}: building from collector/${name}.yaml with the builder ${builderVersion} (the first build downloads and compiles for minutes)`,
     );
     mkdirSync(outputPath, { recursive: true });
-    const build = spawnSync(tool, ['--config', manifest], { cwd: ROOT, stdio: 'inherit' });
+    const build = spawnSync(builder(builderVersion), ['--config', manifest], { cwd: ROOT, stdio: 'inherit' });
     if (build.status !== 0) {
       console.error(`collector:build: building ${name} failed (exit ${build.status})`);
       process.exit(1);

@@ -30,6 +30,13 @@ export const OTELCOL_LAMBDA: RequiredProgram = {
   enable: 'npm run collector:build',
 };
 
+/** The OpenTelemetry Collector with the gateway's components of the contrib image, built from its Go modules. */
+export const OTELCOL_GATEWAY: RequiredProgram = {
+  name: 'otelcol-gateway',
+  path: path.join(__dirname, '..', '..', '.collector', 'bin', 'otelcol-gateway'),
+  enable: 'npm run collector:build',
+};
+
 /** Whether this run is CI (`.ci/run` runs with CI=true). */
 export function inCi(): boolean {
   const ci = process.env.CI;

@@ -130,7 +130,10 @@ export function renderCollectorConfig(
     const auth = exporter.gateway.auth;
     exporterName = 'otlp_http';
     if (auth.kind === 'sigv4') {
-      extensions = { sigv4auth: { region: literal(auth.region), service: auth.service } };
+      // A deploy-time region (an environment-agnostic stack) is the function's own: read when the
+      // collector starts, as for X-Ray.
+      const region = Token.isUnresolved(auth.region) ? '${env:AWS_REGION}' : literal(auth.region);
+      extensions = { sigv4auth: { region, service: auth.service } };
     }
     exporterConfig = {
       traces_endpoint: literal(exporter.gateway.tracesUrl),

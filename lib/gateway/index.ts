@@ -1,0 +1,2 @@
+export * from './gateway-access';
+export * from './tracing-gateway';
