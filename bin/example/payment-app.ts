@@ -32,7 +32,7 @@ export interface PaymentAppOptions {
 export interface PaymentApp {
   /** The payment flow in the dev stage: every trace kept. */
   readonly dev: PaymentStack;
-  /** The payment flow in production: every failed payment and 1% of the others kept. */
+  /** The payment flow in production: every failed payment kept whole (tail sampling) and 1% of the others. */
   readonly prod: PaymentStack;
 }
 
@@ -40,9 +40,10 @@ export interface PaymentApp {
  * The example app the way a payment team sets it up: two stages of the same payment flow,
  * exporting to X-Ray with Transaction Search.
  *
- * - Production keeps every failed payment (keep-errors, the default) and 1% of the successful
- *   ones, under a sampling budget of 5% that no function can exceed; logs and spans are kept a
- *   month, failed messages 14 days; 1% of the spans are indexed as trace summaries.
+ * - Production keeps every failed payment as a full trace and 1% of the successful ones: its
+ *   stack samples at the tail, on a `TracingGateway` that exports to X-Ray, under a sampling
+ *   budget of 5% that no function can exceed; logs and spans are kept a month, failed messages
+ *   14 days; 1% of the spans are indexed as trace summaries.
  * - Dev keeps and indexes every trace, and keeps logs and spans a week.
  *
  * Each stage enables Transaction Search in its own account (one per account and region); a
@@ -89,7 +90,7 @@ export function paymentApp(app: App, options: PaymentAppOptions = {}): PaymentAp
   }
 
   return {
-    prod: new PaymentStack(prodStage, 'Payments', { fraudApiUrl: options.fraudApiUrl }),
+    prod: new PaymentStack(prodStage, 'Payments', { fraudApiUrl: options.fraudApiUrl, tailSampling: true }),
     dev: new PaymentStack(devStage, 'Payments', { fraudApiUrl: options.fraudApiUrl }),
   };
 }

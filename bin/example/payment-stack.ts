@@ -9,8 +9,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
+  DrillExpectation,
+  SamplingMode,
   TraceContinuityCanary,
   TracedFunction,
+  TracingExporter,
+  TracingGateway,
   TracedQueue,
   TracedTopic,
   TraceEdges,
@@ -34,6 +38,15 @@ export interface PaymentStackProps extends StackProps {
    * @default true
    */
   readonly canary?: boolean;
+
+  /**
+   * Sample at the tail: a `TracingGateway` in this stack exports to the stage's backend, and the
+   * functions (`SamplingMode.TAIL`) send it every span, so every failed payment is kept as a
+   * full trace and the stage's `samplingRatio` of the others.
+   *
+   * @default false
+   */
+  readonly tailSampling?: boolean;
 }
 
 /**
@@ -65,12 +78,22 @@ export class PaymentStack extends Stack {
   public readonly canary?: TraceContinuityCanary;
   /** Where the canary's alarms go (subscribe the on-call to it). */
   public readonly tracingAlarms?: sns.Topic;
+  /** The tail-sampling gateway, with `tailSampling`. */
+  public readonly gateway?: TracingGateway;
 
   constructor(scope: Construct, id: string, props: PaymentStackProps = {}) {
     super(scope, id, props);
 
+    // With tail sampling, the gateway exports to the stage's backend (X-Ray) and keeps the
+    // stage's samplingRatio of the traces without an error; the functions send it everything.
+    this.gateway = props.tailSampling ? new TracingGateway(this, 'TracingGateway') : undefined;
     // Settings for every function of this stack, on top of the app's and the stage's (payment-app.ts).
-    TracingSettings.set(this, { flushTimeout: Duration.millis(800) });
+    TracingSettings.set(this, {
+      flushTimeout: Duration.millis(800),
+      ...(this.gateway
+        ? { samplingMode: SamplingMode.TAIL, exporter: TracingExporter.gateway(this.gateway) }
+        : {}),
+    });
 
     const fraudApiUrl = props.fraudApiUrl ?? 'https://fraud.example.com/v1/score';
     this.authorize = new TracedFunction(this, 'Authorize', {
@@ -162,7 +185,12 @@ export class PaymentStack extends Stack {
       this.canary = new TraceContinuityCanary(this, 'PaymentsCanary', {
         entry: this.authorize,
         payload: CANARY_PAYMENT,
-        drill: { failAt: this.reconcile, payload: DRILL_PAYMENT },
+        // With the gateway, a failed payment is kept whole: the drill requires the whole trace.
+        drill: {
+          failAt: this.reconcile,
+          payload: DRILL_PAYMENT,
+          expect: this.gateway ? DrillExpectation.WHOLE_TRACE : DrillExpectation.FAILED_HOP,
+        },
       });
       this.tracingAlarms = new sns.Topic(this, 'TracingAlarms', {
         displayName: 'Payments tracing alarms',

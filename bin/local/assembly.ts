@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import YAML from 'yaml';
 import { TRACE_MAP_FILE, type TraceMap, type TraceMapNode } from '../../lib';
+import { ENV } from '../../lib/core/constants';
 import { ACCOUNT, REGION } from './lambda-events';
 import type { LambdaBundle } from './lambda-process';
 import type { QueueSubscription } from './local-aws';
@@ -121,6 +123,9 @@ export function readFlow(assemblyDir: string, stage: string, endpoints: LocalEnd
           typeof value === 'string'
             ? standIn(value, outsideServices, endpoints)
             : reference(value, (logicalId) => byLogicalId.get(`${node.stack?.path}/${logicalId}`), endpoints);
+        // A deploy-time value of the collector's configuration (a gateway's URL, say): the local
+        // collector's exporter is pointed at a local endpoint instead, so no value is needed.
+        if (local === undefined && name.startsWith(ENV.COLLECTOR_VALUE_PREFIX)) return 'resolved-at-deploy';
         if (local === undefined) unresolved.push(`${node.label}: ${name}`);
         return local;
       }),
@@ -330,4 +335,70 @@ export function deployedCollectors(assemblyDir: string): DeployedCollector[] {
   };
   visit(assemblyDir);
   return found;
+}
+
+/** What a stage's `TracingGateway` keeps, read from its sampling tier's configuration. */
+export interface DeployedGateway {
+  /** The construct path of the sampling tier's task definition. */
+  readonly path: string;
+  /** The `probabilistic` policy's percentage. */
+  readonly percentage: number;
+  /** The `latency` policy's threshold, when there is one. */
+  readonly latencyThresholdMs?: number;
+}
+
+/**
+ * The gateway of a stage (`Prod`), if it has one: the sampling tier's task definition holds the
+ * collector's configuration in the variable its command reads (`--config=env:…`); its
+ * `tail_sampling` policies say what it keeps.
+ */
+export function deployedGateway(
+  assemblyDir: string,
+  stage: string,
+  configEnv: string,
+): DeployedGateway | undefined {
+  const dir = join(assemblyDir, `assembly-${stage}`);
+  if (!existsSync(dir)) return undefined;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.template.json'))) {
+    const resources = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as Json).Resources as Record<
+      string,
+      { Type: string; Properties?: Json; Metadata?: Json }
+    >;
+    for (const resource of Object.values(resources)) {
+      if (resource.Type !== 'AWS::ECS::TaskDefinition') continue;
+      const containers = (resource.Properties?.ContainerDefinitions ?? []) as {
+        Environment?: { Name: string; Value: unknown }[];
+      }[];
+      for (const container of containers) {
+        const yaml = textOf(container.Environment?.find((e) => e.Name === configEnv)?.Value);
+        if (yaml === undefined) continue;
+        const config = YAML.parse(yaml) as {
+          processors?: { tail_sampling?: { policies?: { type: string; [key: string]: unknown }[] } };
+        };
+        const policies = config.processors?.tail_sampling?.policies;
+        if (!policies) continue;
+        const probabilistic = policies.find((p) => p.type === 'probabilistic')?.probabilistic as
+          { sampling_percentage?: number } | undefined;
+        const latency = policies.find((p) => p.type === 'latency')?.latency as
+          { threshold_ms?: number } | undefined;
+        return {
+          path: String(resource.Metadata?.['aws:cdk:path']).replace(/\/Resource$/, ''),
+          percentage: probabilistic?.sampling_percentage ?? 0,
+          ...(latency?.threshold_ms !== undefined ? { latencyThresholdMs: latency.threshold_ms } : {}),
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A template value as text: a string, or an `Fn::Join` whose deploy-time parts (a log group's
+ * name, the region) are left as a placeholder; undefined for anything else.
+ */
+function textOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  if (!Array.isArray(join)) return undefined;
+  return join[1].map((part) => (typeof part === 'string' ? part : 'resolved-at-deploy')).join(join[0]);
 }

@@ -3,8 +3,15 @@ import { join, relative } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { entryEvent, newTraceContext, type CheckTraceContext } from '../../layer/check';
 import { paymentApp } from '../example/payment-app';
-import { CANARY_PAYMENT, DRILL_PAYMENT } from '../example/handlers/payment';
-import { deployedCollectors, readFlow, type LocalFlow, type LocalFunction } from './assembly';
+import { CANARY_PAYMENT, DRILL_PAYMENT, TEST_CURRENCY } from '../example/handlers/payment';
+import { CONFIG_ENV as GATEWAY_CONFIG_ENV } from '../../lib/gateway/private/constants';
+import {
+  deployedCollectors,
+  deployedGateway,
+  readFlow,
+  type LocalFlow,
+  type LocalFunction,
+} from './assembly';
 import {
   collectorPorts,
   CollectorProcess,
@@ -13,6 +20,7 @@ import {
   localCollectorConfig,
 } from './collector';
 import { FraudApiStandIn } from './fraud-api';
+import { GATEWAY_COLLECTOR, LocalGateway } from './gateway';
 import { httpApiRequest, REGION } from './lambda-events';
 import { invokeBundle, type InvocationOutcome } from './lambda-process';
 import { LocalAws } from './local-aws';
@@ -26,6 +34,9 @@ const ROOT = join(__dirname, '..', '..');
 /** The route the example's flow starts at. */
 export const ROUTE = 'POST /payments';
 
+/** How long the local gateway waits for a trace's spans before it decides (the deployed one: 30 s). */
+const LOCAL_DECISION_WAIT_SECONDS = 2;
+
 /** The function the failure drill fails at (`canary`). */
 const DRILLED = 'Reconcile';
 
@@ -36,7 +47,15 @@ const FAILING_CARD = 'tok_fraud_api_down';
 export interface LocalRunOptions {
   /** The stage of the example to run. @default 'Dev' */
   readonly stage?: string;
-  /** Add a payment that fails: the fraud API stand-in answers 503 for it, so authorize answers 502. @default false */
+  /**
+   * Add a payment that fails: at `authorize` the fraud API stand-in answers 503 for it, so
+   * authorize answers 502; at `reconcile` it is in the test currency `XTS`, which authorize
+   * accepts and reconcile rejects.
+   *
+   * @default - no payment fails
+   */
+  readonly failAt?: 'authorize' | 'reconcile';
+  /** `failAt: 'authorize'` (kept for callers of the first version). @default false */
   readonly fail?: boolean;
   /**
    * Also send what the example's canary sends: its payment, started as the trace check starts a
@@ -80,6 +99,8 @@ export interface LocalCollector {
 /** One payment sent to `POST /payments`. */
 export interface PaymentOutcome {
   readonly label: string;
+  /** The consumer that rejects it, when it is built to fail there. */
+  readonly failsIn?: string;
   /** Sent as the canary's check (`check`) or its failure drill (`drill`); absent: as a client without tracing. */
   readonly sentAs?: 'check' | 'drill';
   readonly expectedStatus: number;
@@ -111,6 +132,13 @@ export interface LocalRunResult {
   readonly spans: ReceivedSpan[];
   /** The functions' collectors, when they ran (`collector`). */
   readonly collectors?: LocalCollector[];
+  /** The local gateway, when the stage samples at the tail. */
+  readonly gateway?: {
+    readonly path: string;
+    readonly percentage: number;
+    readonly loadBalancers: number;
+    readonly samplers: number;
+  };
   /** The `user-agent` of each export request the receiver got: who sent the spans. */
   readonly exportedBy: string[];
   readonly groups: TraceGroup[];
@@ -155,6 +183,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
   const collectors = new Map<LocalFunction, RunningCollector>();
   const aws = new LocalAws();
   const fraud = new FraudApiStandIn(FAILING_CARD);
+  let localGateway: LocalGateway | undefined;
   try {
     await Promise.all([receiver.start(), aws.start(), fraud.start()]);
     const flow = readFlow(assemblyDir, stage, {
@@ -166,15 +195,51 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     aws.subscribe(...flow.subscriptions);
     const entry = flow.routes.find((r) => r.route === ROUTE)?.fn;
     if (!entry) throw new Error(`stage ${stage} has no route ${ROUTE} in its trace map`);
+    // SamplingMode.TAIL (the runtime samples by trace id alone): the stage's gateway decides per
+    // trace; here two load-balancing and two sampling otelcol-gateway processes with its policies.
+    const tail = entry.bundle.environment.OTEL_TRACES_SAMPLER === 'traceidratio';
+    const gateway = tail ? deployedGateway(assemblyDir, stage, GATEWAY_CONFIG_ENV) : undefined;
+    if (tail && !gateway)
+      throw new Error(`stage ${stage} samples at the tail, but its cloud assembly has no TracingGateway`);
     const useCollector = options.collector ?? hasCollector();
+    if (gateway && !(useCollector && hasCollector(GATEWAY_COLLECTOR))) {
+      throw new Error(
+        `stage ${stage} samples at the tail: its run needs otelcol-lambda and otelcol-gateway (npm run collector:build)`,
+      );
+    }
+    if (gateway) {
+      localGateway = new LocalGateway({
+        exporterEndpoint: receiver.endpoint,
+        // The deployed policies; decided 2 s after a trace's first span instead of 30 s.
+        sampling: {
+          percentage: gateway.percentage,
+          ...(gateway.latencyThresholdMs !== undefined
+            ? { latencyThresholdMs: gateway.latencyThresholdMs }
+            : {}),
+          decisionWaitSeconds: LOCAL_DECISION_WAIT_SECONDS,
+        },
+      });
+      await localGateway.start();
+      progress(
+        `the gateway (${gateway.path}): ${localGateway.endpoints.length} load-balancing and ${localGateway.samplers.length} sampling otelcol-gateway processes, keeping failed and marked traces and ${gateway.percentage}% of the rest`,
+      );
+    }
     if (options.collector === undefined && !useCollector) {
       progress(
         'otelcol-lambda is not built on this machine (npm run collector:build): the functions export to the receiver directly',
       );
     }
     const functions = [entry, ...flow.consumers.map((c) => c.fn)];
+    // With a gateway, the functions' collectors take turns over its load-balancing processes, so
+    // the spans of one trace enter it through different ones, as behind the load balancer.
     const endpoints = useCollector
-      ? await startCollectors(assemblyDir, functions, receiver.endpoint, collectors, progress)
+      ? await startCollectors(
+          assemblyDir,
+          functions,
+          localGateway?.endpoints ?? [receiver.endpoint],
+          collectors,
+          progress,
+        )
       : new Map<LocalFunction, string>();
     const invoke = (fn: LocalFunction, event: unknown): Promise<InvocationOutcome> => {
       progress(`${fn.label}: ${describe(event)}`);
@@ -193,17 +258,31 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
         expectedStatus: 201,
       },
     ];
-    if (options.fail) {
+    const failAt = options.failAt ?? (options.fail ? 'authorize' : undefined);
+    if (failAt === 'authorize') {
       payments.push({
         label: 'payment 2',
         payment: { amount: 310, currency: 'EUR', cardToken: FAILING_CARD },
         expectedStatus: 502,
       });
+    } else if (failAt === 'reconcile') {
+      payments.push({
+        label: 'payment 2',
+        payment: { amount: 310, currency: TEST_CURRENCY, cardToken: 'tok_visa' },
+        expectedStatus: 201,
+        failsIn: DRILLED,
+      });
     }
     if (options.canary) {
       payments.push(
         { label: 'canary check', payment: CANARY_PAYMENT, expectedStatus: 201, sentAs: 'check' },
-        { label: 'canary drill', payment: DRILL_PAYMENT, expectedStatus: 201, sentAs: 'drill' },
+        {
+          label: 'canary drill',
+          payment: DRILL_PAYMENT,
+          expectedStatus: 201,
+          sentAs: 'drill',
+          failsIn: DRILLED,
+        },
       );
     }
     const paid: PaymentOutcome[] = [];
@@ -238,15 +317,24 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     // The functions export as they would to the collector extension: done once written, not
     // answered. Each collector exports its batch on its own timer (200 ms): let it, so the spans do
     // not depend on the flush at shut-down; stopped, each exports what it still holds.
-    if (useCollector) await receiver.idle(400);
+    if (useCollector && !localGateway) await receiver.idle(400);
     const collected = await stopCollectors(collectors);
+    if (localGateway) {
+      // The load balancers forward what they hold; each sampling process decides what it holds
+      // when it stops (and would have after its decision wait).
+      await new Promise((resolveWait) => setTimeout(resolveWait, LOCAL_DECISION_WAIT_SECONDS * 1000 + 500));
+      await localGateway.stop();
+    }
     await receiver.idle(100);
     const spans = [...receiver.spans];
     const groups = groupTraces(spans);
     const labels = new Map(paid.map((p) => [p.traceId ?? '', `${p.label}: ${p.statusCode ?? 'no answer'}`]));
     const rows = treeRows(groups, spans, labels);
-    const samplingRatio = entry.bundle.environment.OTEL_TRACES_SAMPLER_ARG ?? '1';
     const keepErrors = entry.bundle.environment.TRACING_KEEP_ERRORS === 'true';
+    // SamplingMode.TAIL: the functions send every trace; the gateway keeps its percentage of the rest.
+    const samplingRatio = gateway
+      ? String(gateway.percentage / 100)
+      : (entry.bundle.environment.OTEL_TRACES_SAMPLER_ARG ?? '1');
     const result: LocalRunResult = {
       flow,
       samplingRatio,
@@ -255,11 +343,24 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       consumers,
       spans,
       ...(useCollector ? { collectors: collected } : {}),
+      ...(gateway && localGateway
+        ? {
+            gateway: {
+              path: gateway.path,
+              percentage: gateway.percentage,
+              loadBalancers: localGateway.loadBalancers.length,
+              samplers: localGateway.samplers.length,
+            },
+          }
+        : {}),
       exportedBy: receiver.requests.map((r) => String(r.headers['user-agent'] ?? '')),
       groups,
       rows,
       tree: renderTree(rows),
-      problems: [...problemsOf(flow, paid, consumers, spans, keepErrors), ...collectorProblems(collected)],
+      problems: [
+        ...problemsOf(flow, paid, consumers, spans, keepErrors, tail),
+        ...collectorProblems(collected),
+      ],
     };
     const htmlFile = join(outDir, 'trace.html');
     if (spans.length === 0) {
@@ -279,6 +380,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
     return { ...result, layout, htmlFile };
   } finally {
     await Promise.all([...collectors.values()].map((c) => c.process.stop()));
+    await localGateway?.stop();
     await Promise.all([receiver.stop(), aws.stop(), fraud.stop()]);
   }
 }
@@ -297,20 +399,20 @@ interface RunningCollector {
 async function startCollectors(
   assemblyDir: string,
   functions: readonly LocalFunction[],
-  receiverEndpoint: string,
+  exporterEndpoints: readonly string[],
   started: Map<LocalFunction, RunningCollector>,
   progress: (line: string) => void,
 ): Promise<Map<LocalFunction, string>> {
   const deployed = new Map(deployedCollectors(assemblyDir).map((c) => [c.path, c]));
   const endpoints = new Map<LocalFunction, string>();
-  for (const fn of new Set(functions)) {
+  for (const [index, fn] of [...new Set(functions)].entries()) {
     const config = deployed.get(fn.id);
     if (!config) throw new Error(`${fn.id} runs no collector in the cloud assembly`);
     const ports = await collectorPorts();
     const httpPort = ports.httpPort;
     const local = localCollectorConfig(config.yaml, {
       ...ports,
-      exporterEndpoint: receiverEndpoint,
+      exporterEndpoint: exporterEndpoints[index % exporterEndpoints.length],
       jsonEncoding: true,
     });
     const collector = new CollectorProcess(local.yaml, {
@@ -362,12 +464,19 @@ function collectorProblems(collectors: readonly LocalCollector[]): string[] {
   ]);
 }
 
+/** The service name a function's spans carry. */
+function serviceOf(fn: LocalFunction): string {
+  return fn.bundle.environment.OTEL_SERVICE_NAME ?? fn.label;
+}
+
 /** A payment the local run sends. */
 interface LocalPayment {
   readonly label: string;
   readonly payment: { readonly amount: number; readonly currency: string; readonly cardToken: string };
   readonly expectedStatus: number;
   readonly sentAs?: 'check' | 'drill';
+  /** The consumer that rejects it (its record fails there). */
+  readonly failsIn?: string;
 }
 
 /**
@@ -410,6 +519,7 @@ function paymentOutcome(
   return {
     label: payment.label,
     ...(payment.sentAs ? { sentAs: payment.sentAs } : {}),
+    ...(payment.failsIn ? { failsIn: payment.failsIn } : {}),
     expectedStatus: payment.expectedStatus,
     statusCode: response?.statusCode,
     body: outcome.error ? `${outcome.error.errorType}: ${outcome.error.errorMessage}` : response?.body,
@@ -426,6 +536,7 @@ function problemsOf(
   consumers: readonly ConsumerOutcome[],
   spans: readonly ReceivedSpan[],
   keepErrors: boolean,
+  tail: boolean,
 ): string[] {
   const problems: string[] = [];
   for (const p of payments) {
@@ -435,18 +546,39 @@ function problemsOf(
       );
     }
     const exported = spans.some((s) => s.traceId === p.traceId);
+    const failed = p.expectedStatus >= 500 || p.failsIn !== undefined;
     const mustExport = p.sampled || (keepErrors && p.expectedStatus >= 500);
+    const services = new Set(
+      spans.filter((s) => s.traceId === p.traceId).map((s) => s.resource['service.name']),
+    );
     if (!p.traceId) problems.push(`${p.label}: the fraud API call carried no traceparent`);
-    else if (p.sentAs === 'drill') {
-      // Sent unsampled: what is kept is the failure in reconcile (keep errors), or nothing.
-      const failed = spans.some(
+    else if (tail) {
+      // The gateway sees whole traces: a failed or checked one arrives whole (every function it
+      // reached), any other whole or not at all.
+      const reached = [
+        flow.routes.find((r) => r.route === ROUTE)!.fn,
+        ...(p.expectedStatus === 201 ? flow.consumers.map((c) => c.fn) : []),
+      ];
+      const missing = reached.map(serviceOf).filter((service) => !services.has(service));
+      if ((failed || p.sentAs === 'check') && !exported) {
+        problems.push(
+          `${p.label}: trace ${p.traceId} failed or was checked, yet the gateway did not keep it`,
+        );
+      } else if (exported && missing.length > 0) {
+        problems.push(`${p.label}: trace ${p.traceId} arrived without the spans of ${missing.join(', ')}`);
+      }
+    } else if (p.failsIn !== undefined && !p.sampled) {
+      // Not sampled at the head: what is kept is the failure in the consumer (keep errors), or nothing.
+      const consumer = flow.consumers.find((c) => c.fn.label === p.failsIn)?.fn;
+      const kept = spans.some(
         (s) =>
           s.traceId === p.traceId &&
           s.status.code === 2 &&
-          s.resource['service.name'] === 'payments-reconcile',
+          consumer !== undefined &&
+          s.resource['service.name'] === serviceOf(consumer),
       );
-      if (keepErrors && !failed)
-        problems.push(`${p.label}: reconcile's failure in trace ${p.traceId} was not kept`);
+      if (keepErrors && !kept)
+        problems.push(`${p.label}: ${p.failsIn}'s failure in trace ${p.traceId} was not kept`);
     } else if (mustExport && !exported) problems.push(`${p.label}: no span of trace ${p.traceId} arrived`);
     else if (!mustExport && exported)
       problems.push(`${p.label}: trace ${p.traceId} was not sampled, yet spans of it arrived`);
@@ -456,8 +588,8 @@ function problemsOf(
     if (c.records !== published) {
       problems.push(`${c.fn}: received ${c.records} messages from ${c.queue} (expected ${published})`);
     }
-    // The drill's payment fails in reconcile, as it is built to; nothing else fails.
-    const drilled = c.fn === DRILLED ? payments.filter((p) => p.sentAs === 'drill').length : 0;
+    // The payments built to fail in a consumer (the drill's, --fail-at reconcile) fail there; nothing else does.
+    const drilled = payments.filter((p) => p.failsIn === c.fn).length;
     if (c.failedRecords !== drilled) {
       problems.push(`${c.fn}: ${c.failedRecords} records failed (expected ${drilled})`);
     }

@@ -6,14 +6,25 @@ import { isSampled } from './otlp-receiver';
 export function report(result: LocalRunResult, stage: string): string {
   const { flow } = result;
   const lines = [
-    `Stage ${stage}: sampling ratio ${result.samplingRatio}, keep errors ${result.keepErrors ? 'on' : 'off'}; ` +
+    (result.gateway
+      ? `Stage ${stage}: tail sampling on the gateway (every failed or marked trace, ${result.gateway.percentage}% of the others); `
+      : `Stage ${stage}: sampling ratio ${result.samplingRatio}, keep errors ${result.keepErrors ? 'on' : 'off'}; `) +
       'each invocation runs its bundle from the cloud assembly in a fresh Node.js process.',
   ];
   const deliveries = flow.subscriptions
     .map((s) => `${s.queue.label} (${s.rawMessageDelivery ? 'raw delivery' : 'SNS envelope'})`)
     .join(', ');
   for (const p of result.payments) {
-    const sampling = p.sampled === undefined ? '' : p.sampled ? ', sampled' : ', not sampled';
+    const kept = result.spans.some((s) => s.traceId === p.traceId);
+    const sampling = result.gateway
+      ? kept
+        ? ', kept by the gateway'
+        : ', dropped by the gateway'
+      : p.sampled === undefined
+        ? ''
+        : p.sampled
+          ? ', sampled'
+          : ', not sampled';
     lines.push(
       `${p.label}: ${ROUTE} → ${p.statusCode ?? 'no answer'} ${p.body ?? ''}  (trace ${p.traceId ?? '?'}${sampling})`,
     );
@@ -30,7 +41,7 @@ export function report(result: LocalRunResult, stage: string): string {
   if (result.spans.length === 0) {
     lines.push(
       `No span was exported: no trace was sampled (ratio ${result.samplingRatio}) and none failed. ` +
-        'Run again, or add --fail to see keep-errors.',
+        'Run again, or add --fail-at authorize (or reconcile) to see keep-errors.',
     );
     return lines.join('\n');
   }
@@ -52,6 +63,9 @@ export function report(result: LocalRunResult, stage: string): string {
     const rss = result.collectors.flatMap((c) => (c.peakRssKb === undefined ? [] : [c.peakRssKb / 1024]));
     lines.push(
       `Each function exported to its own otelcol-lambda running the configuration its layer holds` +
+        (result.gateway
+          ? `, which sent to a local gateway of ${result.gateway.loadBalancers} load-balancing and ${result.gateway.samplers} sampling otelcol-gateway processes (the functions' collectors taking turns over the load balancers)`
+          : '') +
         (removed.length > 0 ? ` (without ${removed.join(', ')}, which this build lacks)` : '') +
         `: ready in ${range(
           result.collectors.map((c) => c.startupMs),
@@ -61,4 +75,46 @@ export function report(result: LocalRunResult, stage: string): string {
   }
   lines.push(`${result.spans.length} spans; the waterfall: ${relative(process.cwd(), result.htmlFile!)}`);
   return lines.join('\n');
+}
+
+/** The run as one JSON document (`npm start -- --json`): the stage, the payments and the traces with their spans. */
+export function jsonReport(result: LocalRunResult, stage: string): unknown {
+  const kinds = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+  const statuses = ['unset', 'ok', 'error'];
+  const traceIds = [...new Set(result.spans.map((s) => s.traceId))];
+  return {
+    stage,
+    payments: result.payments.map((p) => ({
+      id: paymentIdOf(p.body) ?? p.label,
+      label: p.label,
+      status: p.statusCode ?? null,
+      traceId: p.traceId ?? null,
+    })),
+    traces: traceIds.map((traceId) => ({
+      traceId,
+      spans: result.spans
+        .filter((s) => s.traceId === traceId)
+        .map((s) => ({
+          traceId: s.traceId,
+          spanId: s.spanId,
+          parentSpanId: s.parentSpanId ?? null,
+          name: s.name,
+          service: s.resource['service.name'] ?? null,
+          kind: kinds[s.kind] ?? String(s.kind),
+          status: statuses[s.status.code] ?? String(s.status.code),
+          sampled: isSampled(s),
+        })),
+    })),
+    problems: result.problems,
+  };
+}
+
+/** The payment id authorize answered with, if any. */
+function paymentIdOf(body: string | undefined): string | undefined {
+  try {
+    const id = (JSON.parse(body ?? '') as { paymentId?: unknown }).paymentId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

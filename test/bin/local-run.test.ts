@@ -8,12 +8,19 @@ import { invokeBundle } from '../../bin/local/lambda-process';
 import { sqsEvent, sqsRecord } from '../../bin/local/lambda-events';
 import { LocalAws } from '../../bin/local/local-aws';
 import { StaticServer } from '../../bin/local/local-server';
-import { OtlpReceiver, SPAN_KIND, STATUS, isSampled, type ReceivedSpan } from '../../bin/local/otlp-receiver';
+import { OtlpReceiver, SPAN_KIND, STATUS, type ReceivedSpan } from '../../bin/local/otlp-receiver';
 import { runLocal, synthExample, type LocalRunResult } from '../../bin/local/local-run';
+import { jsonReport } from '../../bin/local/report';
 import { WATERFALL, type WaterfallLayout } from '../../bin/local/waterfall';
 import { compareTrace, expectedHops, parseOtlpTrace, parseTraceMap } from '../../layer/check';
 import { PARENT_SPAN_ID, TRACE_ID, traceparent } from '../helpers/events';
-import { CHROMIUM, OTELCOL_LAMBDA, requireProgram, testNeeding } from '../helpers/requirements';
+import {
+  CHROMIUM,
+  OTELCOL_GATEWAY,
+  OTELCOL_LAMBDA,
+  requireProgram,
+  testNeeding,
+} from '../helpers/requirements';
 
 // `npm start` in-process: the example synthesized once, then its flow run locally (each
 // invocation its bundle in a fresh Node.js process) against the local stand-ins.
@@ -186,88 +193,132 @@ test('without the collector (collector: false) the functions export to the recei
   expect(direct.spans.map((s) => s.name).sort()).toEqual(dev.spans.map((s) => s.name).sort());
 });
 
-test('Prod --fail: the failed payment is exported though unsampled (keep errors), the successful one is not', async () => {
-  // Prod keeps 1% of new traces: run again in the rare case that the ratio picked one.
+const needsGateway = testNeeding(OTELCOL_GATEWAY, 'the local runs of Prod through the tail-sampling gateway');
+
+/** Prod's run with `options`, again in the rare case that the gateway's 1% kept the good payment. */
+async function prodRun(
+  options: Partial<Parameters<typeof runLocal>[0]>,
+  outDir: string,
+): Promise<LocalRunResult> {
   let prod!: LocalRunResult;
   for (let attempt = 0; attempt < 5; attempt++) {
-    prod = await runLocal({ stage: 'Prod', fail: true, assemblyDir, outDir: join(work, 'prod') });
-    const failedTrace = prod.payments[1].traceId;
-    if (prod.payments.every((p) => p.sampled === false) && prod.spans.every((s) => s.traceId === failedTrace))
-      break;
+    prod = await runLocal({ stage: 'Prod', assemblyDir, outDir: join(work, outDir), ...options });
+    if (!prod.spans.some((s) => s.traceId === prod.payments[0].traceId)) break;
   }
-  expect(prod.problems).toEqual([]);
-  expect(prod.samplingRatio).toBe('0.01');
-  const [good, failed] = prod.payments;
-  expect(good).toMatchObject({ statusCode: 201, sampled: false });
-  expect(failed).toMatchObject({
-    statusCode: 502,
-    sampled: false,
-    body: '{"message":"fraud API answered 503"}',
-  });
-  // The good payment was published and consumed all the same; none of its spans were exported.
-  expect(prod.consumers.map((c) => c.records)).toEqual([1, 1]);
-  expect(prod.spans.filter((s) => s.traceId === good.traceId)).toEqual([]);
+  return prod;
+}
 
-  expect(prod.spans.map((s) => s.name).sort()).toEqual(['POST', 'POST /payments']);
-  for (const span of prod.spans) {
-    expect(span).toMatchObject({ traceId: failed.traceId, status: { code: STATUS.ERROR } });
-    expect(isSampled(span)).toBe(false);
-  }
-  // The fraud API was told "not sampled" too.
-  expect(failed.traceparent).toMatch(new RegExp(`^00-${failed.traceId}-[0-9a-f]{16}-00$`));
-  expect(prod.tree).toContain(`trace ${failed.traceId}  (payment 2: 502)`);
-  expect(prod.tree).toMatch(/^POST \/payments .* server, unsampled, ✗ error \(HTTP 502\)$/m);
-  expect(prod.tree).toMatch(/^└─ POST .* client, unsampled, ✗ error \(HTTP 503\)$/m);
-});
+/** The services and names of a trace's spans, sorted. */
+const spansOfTrace = (result: LocalRunResult, traceId: string | undefined) =>
+  result.spans
+    .filter((s) => s.traceId === traceId)
+    .map((s) => `${s.resource['service.name']} ${s.name}${s.status.code === STATUS.ERROR ? ' ✗' : ''}`)
+    .sort();
 
-test("Prod --canary: the check's trace is kept at every hop at 1%; the drill's failure in reconcile is kept alone", async () => {
-  const prod = await runLocal({
-    stage: 'Prod',
-    canary: true,
-    assemblyDir,
-    outDir: join(work, 'prod-canary'),
-  });
-  expect(prod.problems).toEqual([]);
-  const check = prod.payments.find((p) => p.sentAs === 'check')!;
-  const drill = prod.payments.find((p) => p.sentAs === 'drill')!;
-  expect(check).toMatchObject({ statusCode: 201, sampled: true });
-  expect(drill).toMatchObject({ statusCode: 201, sampled: false });
+needsGateway(
+  'Prod --fail-at reconcile: the failed payment arrives whole through the gateway (two load-balancing, two sampling collectors), the successful one not at all',
+  async () => {
+    const prod = await prodRun({ failAt: 'reconcile' }, 'prod-reconcile');
+    expect(prod.problems).toEqual([]);
+    expect(prod.gateway).toMatchObject({ percentage: 1, loadBalancers: 2, samplers: 2 });
+    const [good, failed] = prod.payments;
+    expect(good).toMatchObject({ statusCode: 201 });
+    expect(failed).toMatchObject({ statusCode: 201, failsIn: 'Reconcile' });
+    expect(prod.consumers.map((c) => [c.fn, c.records, c.failedRecords])).toEqual([
+      ['Audit', 2, 0],
+      ['Reconcile', 2, 1],
+    ]);
+    // Every span of every function the failed payment reached: authorize's, its fetch and publish,
+    // audit's record and reconcile's failed record; the functions' collectors sent them to
+    // different load-balancing processes, which routed the trace to one sampling process.
+    expect(spansOfTrace(prod, failed.traceId)).toEqual([
+      'payments-audit process AuditQueue',
+      'payments-authorize POST',
+      'payments-authorize POST /payments',
+      'payments-authorize publish Payments',
+      'payments-reconcile process Reconciliation ✗',
+    ]);
+    expect(prod.spans.filter((s) => s.traceId === good.traceId)).toEqual([]);
+    expect(prod.tree).toContain(`trace ${failed.traceId}  (payment 2: 201)`);
+    const report = jsonReport(prod, 'Prod') as {
+      stage: string;
+      payments: { id: string; status: number; traceId: string }[];
+      traces: {
+        traceId: string;
+        spans: { service: string; kind: string; status: string; sampled: boolean }[];
+      }[];
+    };
+    expect(report.stage).toBe('Prod');
+    expect(report.payments.map((p) => [p.status, p.traceId])).toEqual([
+      [201, good.traceId],
+      [201, failed.traceId],
+    ]);
+    const trace = report.traces.find((t) => t.traceId === failed.traceId)!;
+    expect(trace.spans).toHaveLength(5);
+    expect(trace.spans.filter((s) => s.status === 'error').map((s) => [s.service, s.kind])).toEqual([
+      ['payments-reconcile', 'consumer'],
+    ]);
+  },
+);
 
-  // The check: compared with the trace map as trace-check compares it, every hop is there.
-  const map = parseTraceMap(readFileSync(join(assemblyDir, 'trace-map.json'), 'utf8'), 'trace-map.json');
-  const spansOf = (traceId: string) =>
-    parseOtlpTrace({
-      resourceSpans: prod.spans
-        .filter((s) => s.traceId === traceId)
-        .map((s) => ({
-          resource: {
-            attributes: [{ key: 'service.name', value: { stringValue: s.resource['service.name'] } }],
-          },
-          scopeSpans: [{ spans: [{ ...s, attributes: [], links: [], status: s.status }] }],
-        })),
-    });
-  const comparison = compareTrace(expectedHops(map, 'Prod/Payments/Authorize'), spansOf(check.traceId!), {
-    traceId: check.traceId!,
-  });
-  expect(comparison.missing).toEqual([]);
-  expect(comparison.present).toHaveLength(5);
-  expect(
-    prod.spans.find((s) => s.traceId === check.traceId && s.name === 'POST /payments')?.attributes[
-      'serverless_tracing.sampling.rule'
-    ],
-  ).toBe('tracestate:cdk-serverless-tracing=keep');
+needsGateway(
+  'Prod --fail-at authorize: the payment the fraud API failed arrives whole (authorize and its fetch)',
+  async () => {
+    const prod = await prodRun({ failAt: 'authorize' }, 'prod-authorize');
+    expect(prod.problems).toEqual([]);
+    const [good, failed] = prod.payments;
+    expect(failed).toMatchObject({ statusCode: 502, body: '{"message":"fraud API answered 503"}' });
+    expect(spansOfTrace(prod, failed.traceId)).toEqual([
+      'payments-authorize POST /payments ✗',
+      'payments-authorize POST ✗',
+    ]);
+    expect(prod.spans.filter((s) => s.traceId === good.traceId)).toEqual([]);
+    expect(prod.tree).toMatch(/^POST \/payments .* server, ✗ error \(HTTP 502\)$/m);
+  },
+);
 
-  // The drill: sent unsampled, so what is kept is reconcile's failure (keep errors), and only that.
-  const kept = prod.spans.filter((s) => s.traceId === drill.traceId);
-  expect(kept.map((s) => [s.resource['service.name'], s.status.code])).toEqual([
-    ['payments-reconcile', STATUS.ERROR],
-  ]);
-  expect(kept[0].events.some((e) => String(e.attributes['exception.message']).includes('XTS'))).toBe(true);
-  expect(prod.consumers.map((c) => [c.fn, c.records, c.failedRecords])).toEqual([
-    ['Audit', 3, 0],
-    ['Reconcile', 3, 1],
-  ]);
-});
+needsGateway(
+  "Prod --canary: the check's trace is kept at every hop at 1%; the drill's failed payment is kept whole",
+  async () => {
+    const prod = await prodRun({ canary: true }, 'prod-canary');
+    expect(prod.problems).toEqual([]);
+    const check = prod.payments.find((p) => p.sentAs === 'check')!;
+    const drill = prod.payments.find((p) => p.sentAs === 'drill')!;
+    expect(check).toMatchObject({ statusCode: 201 });
+    // Sent as a request the head sampler dropped; at the tail every trace is sent, and decided whole.
+    expect(drill).toMatchObject({ statusCode: 201, sampled: true });
+
+    // The check: compared with the trace map as trace-check compares it, every hop is there.
+    const map = parseTraceMap(readFileSync(join(assemblyDir, 'trace-map.json'), 'utf8'), 'trace-map.json');
+    const normalised = (traceId: string) =>
+      parseOtlpTrace({
+        resourceSpans: prod.spans
+          .filter((s) => s.traceId === traceId)
+          .map((s) => ({
+            resource: {
+              attributes: [{ key: 'service.name', value: { stringValue: s.resource['service.name'] } }],
+            },
+            scopeSpans: [{ spans: [{ ...s, attributes: [], links: [], status: s.status }] }],
+          })),
+      });
+    const expected = expectedHops(map, 'Prod/Payments/Authorize');
+    for (const traceId of [check.traceId!, drill.traceId!]) {
+      const comparison = compareTrace(expected, normalised(traceId), { traceId });
+      expect(comparison.missing).toEqual([]);
+      expect(comparison.present).toHaveLength(5);
+    }
+    expect(
+      prod.spans.find((s) => s.traceId === check.traceId && s.name === 'POST /payments')?.attributes[
+        'serverless_tracing.sampling.rule'
+      ],
+    ).toBe('tracestate:cdk-serverless-tracing=keep');
+    const failed = prod.spans.filter((s) => s.traceId === drill.traceId && s.status.code === STATUS.ERROR);
+    expect(failed.map((s) => s.resource['service.name'])).toEqual(['payments-reconcile']);
+    expect(failed[0].events.some((e) => String(e.attributes['exception.message']).includes('XTS'))).toBe(
+      true,
+    );
+  },
+);
 
 test('the local endpoint delivers a publish to each subscribed queue as AWS does: raw, or the SNS envelope', async () => {
   const aws = new LocalAws();

@@ -138,14 +138,15 @@ describe('example PaymentStack', () => {
       });
     });
 
-    test('production: 1% of new traces, failed ones kept, a month of logs and spans, X-Ray', () => {
+    test('production: tail sampling on the gateway (every failed trace whole, 1% of the others), a month of logs and spans, X-Ray', () => {
+      // The functions send every trace to the gateway; it keeps 1% of those without an error.
       for (const name of ['payments-authorize', 'payments-reconcile', 'payments-audit']) {
         template.hasResourceProperties('AWS::Lambda::Function', {
           Environment: {
             Variables: Match.objectLike({
               OTEL_SERVICE_NAME: name,
-              OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-              OTEL_TRACES_SAMPLER_ARG: '0.01',
+              OTEL_TRACES_SAMPLER: 'traceidratio',
+              OTEL_TRACES_SAMPLER_ARG: '1',
               TRACING_KEEP_ERRORS: 'true',
               TRACING_FLUSH_TIMEOUT_MS: '800',
               TRACING_ID_FORMAT: 'xray',
@@ -159,6 +160,20 @@ describe('example PaymentStack', () => {
       });
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
       template.hasResourceProperties('AWS::XRay::TransactionSearchConfig', { IndexingPercentage: 1 });
+      const sampling = Object.values(
+        template.findResources('AWS::ECS::TaskDefinition') as Record<
+          string,
+          {
+            Properties: {
+              ContainerDefinitions: { Image: string; Environment: { Name: string; Value: unknown }[] }[];
+            };
+          }
+        >,
+      )
+        .flatMap((t) => t.Properties.ContainerDefinitions)
+        .map((c) => JSON.stringify(c.Environment))
+        .find((env) => env.includes('tail_sampling'));
+      expect(sampling).toMatch(/sampling_percentage: 1\\n/);
       template.hasResourceProperties('Custom::SpansRetention', {
         Create: Match.serializedJson(
           Match.objectLike({ parameters: { logGroupName: 'aws/spans', retentionInDays: 30 } }),
