@@ -275,3 +275,27 @@ function localEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function deprecationWarnings(log: string): string[] {
   return log.split('\n').filter((line) => /deprecated/i.test(line));
 }
+
+/**
+ * Starts a collector on ports chosen just before: when one of them was taken in between (another
+ * process of the machine, a test running beside, bound it first), the collector cannot start, and
+ * it is made again on other ports, up to `attempts` times.
+ */
+export async function startOnFreePorts<P>(
+  choose: () => Promise<P>,
+  make: (ports: P) => CollectorProcess,
+  attempts = 5,
+): Promise<{ process: CollectorProcess; ports: P }> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = await choose();
+    const collector = make(ports);
+    try {
+      await collector.start();
+      return { process: collector, ports };
+    } catch (error) {
+      await collector.stop();
+      if (attempt >= attempts || !/address already in use/.test(String((error as Error).message)))
+        throw error;
+    }
+  }
+}

@@ -6,7 +6,7 @@ import {
   type GatewayPorts,
   type TailSamplingSettings,
 } from '../../lib/gateway/private/gateway-config';
-import { collectorPath, CollectorProcess } from './collector';
+import { collectorPath, CollectorProcess, startOnFreePorts } from './collector';
 import { freePorts } from './local-server';
 
 // The tracing gateway on this machine: its two tiers as real `otelcol-gateway` processes (the
@@ -191,55 +191,55 @@ export class LocalGateway {
       telemetryIntervalMs: o.telemetryIntervalMs,
     };
     try {
-      for (let index = 0; index < (o.samplingCount ?? 2); index++) {
-        const ports = await memberPorts(metrics !== undefined);
-        const yaml = localGatewayConfig(
-          renderSamplingConfig({
-            sampling: { ...LOCAL_SAMPLING, ...o.sampling },
-            // Which sampling process exported a request (each trace must come from one).
-            exporter: {
-              kind: 'otlp',
-              endpoint: o.exporterEndpoint,
-              headers: { [SAMPLER_HEADER]: String(index) },
-            },
-            ports,
-            memoryLimitMiB: o.memoryLimitMiB ?? 512,
-            metrics,
-            bindAddress: '127.0.0.1',
-          }),
-          local,
+      // Each on ports chosen just before it starts (again on others if one was taken meanwhile).
+      const member = async (
+        tier: GatewayMember['tier'],
+        index: number,
+        render: (ports: GatewayPorts) => string,
+      ): Promise<GatewayMember> => {
+        let yaml = '';
+        const started = await startOnFreePorts(
+          () => memberPorts(metrics !== undefined),
+          (ports) => {
+            yaml = localGatewayConfig(render(ports), local);
+            return new CollectorProcess(yaml, env, binary);
+          },
         );
-        this.samplers.push({
-          tier: 'sampling',
-          index,
-          ports,
-          yaml,
-          process: new CollectorProcess(yaml, env, binary),
-        });
+        return { tier, index, ports: started.ports, yaml, process: started.process };
+      };
+      for (let index = 0; index < (o.samplingCount ?? 2); index++) {
+        this.samplers.push(
+          await member('sampling', index, (ports) =>
+            renderSamplingConfig({
+              sampling: { ...LOCAL_SAMPLING, ...o.sampling },
+              // Which sampling process exported a request (each trace must come from one).
+              exporter: {
+                kind: 'otlp',
+                endpoint: o.exporterEndpoint,
+                headers: { [SAMPLER_HEADER]: String(index) },
+              },
+              ports,
+              memoryLimitMiB: o.memoryLimitMiB ?? 512,
+              metrics,
+              bindAddress: '127.0.0.1',
+            }),
+          ),
+        );
       }
-      await Promise.all(this.samplers.map((m) => m.process.start()));
       const hostnames = this.samplers.map((m) => `127.0.0.1:${m.ports.grpc}`);
       for (let index = 0; index < (o.lbCount ?? 2); index++) {
-        const ports = await memberPorts(metrics !== undefined);
-        const yaml = localGatewayConfig(
-          renderLoadBalancingConfig({
-            resolver: { kind: 'static', hostnames },
-            ports,
-            memoryLimitMiB: o.memoryLimitMiB ?? 512,
-            metrics,
-            bindAddress: '127.0.0.1',
-          }),
-          local,
+        this.loadBalancers.push(
+          await member('load-balancing', index, (ports) =>
+            renderLoadBalancingConfig({
+              resolver: { kind: 'static', hostnames },
+              ports,
+              memoryLimitMiB: o.memoryLimitMiB ?? 512,
+              metrics,
+              bindAddress: '127.0.0.1',
+            }),
+          ),
         );
-        this.loadBalancers.push({
-          tier: 'load-balancing',
-          index,
-          ports,
-          yaml,
-          process: new CollectorProcess(yaml, env, binary),
-        });
       }
-      await Promise.all(this.loadBalancers.map((m) => m.process.start()));
     } catch (error) {
       await this.stop();
       throw error;

@@ -15,6 +15,7 @@ import {
 import {
   collectorPorts,
   CollectorProcess,
+  startOnFreePorts,
   deprecationWarnings,
   hasCollector,
   localCollectorConfig,
@@ -408,26 +409,30 @@ async function startCollectors(
   for (const [index, fn] of [...new Set(functions)].entries()) {
     const config = deployed.get(fn.id);
     if (!config) throw new Error(`${fn.id} runs no collector in the cloud assembly`);
-    const ports = await collectorPorts();
+    let removed: readonly string[] = [];
+    const { process: collector, ports } = await startOnFreePorts(collectorPorts, (chosen) => {
+      const local = localCollectorConfig(config.yaml, {
+        ...chosen,
+        exporterEndpoint: exporterEndpoints[index % exporterEndpoints.length],
+        jsonEncoding: true,
+      });
+      removed = local.removed;
+      const made = new CollectorProcess(local.yaml, {
+        PATH: process.env.PATH,
+        ...fn.bundle.environment,
+        AWS_REGION: REGION,
+        // The X-Ray exporter signs with SigV4: credentials of the local run, never real ones.
+        AWS_ACCESS_KEY_ID: 'AKIDLOCALRUN',
+        AWS_SECRET_ACCESS_KEY: 'local-run-secret-access-key',
+      });
+      // Stopped with the others if the run fails from here on.
+      started.set(fn, { process: made, removed: local.removed });
+      return made;
+    });
     const httpPort = ports.httpPort;
-    const local = localCollectorConfig(config.yaml, {
-      ...ports,
-      exporterEndpoint: exporterEndpoints[index % exporterEndpoints.length],
-      jsonEncoding: true,
-    });
-    const collector = new CollectorProcess(local.yaml, {
-      PATH: process.env.PATH,
-      ...fn.bundle.environment,
-      AWS_REGION: REGION,
-      // The X-Ray exporter signs with SigV4: credentials of the local run, never real ones.
-      AWS_ACCESS_KEY_ID: 'AKIDLOCALRUN',
-      AWS_SECRET_ACCESS_KEY: 'local-run-secret-access-key',
-    });
-    started.set(fn, { process: collector, removed: local.removed });
-    await collector.start();
     progress(
       `${fn.label}: otelcol-lambda ready in ${collector.startupMs!.toFixed(0)} ms on 127.0.0.1:${httpPort}` +
-        (local.removed.length > 0 ? ` (without ${local.removed.join(', ')})` : ''),
+        (removed.length > 0 ? ` (without ${removed.join(', ')})` : ''),
     );
     endpoints.set(fn, `http://127.0.0.1:${httpPort}`);
   }

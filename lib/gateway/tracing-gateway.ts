@@ -473,6 +473,14 @@ export class TracingGateway extends Construct implements IGatewayEndpoint, ec2.I
           "the collector's configuration is passed in an environment variable (--config=env:...); it holds no " +
           "secret: secret header values come from Secrets Manager through the container definition's secrets",
       });
+      // The configuration holds the collector's own `${env:NAME}` references, which CloudFormation
+      // passes through as they are (only Fn::Sub reads `${...}`); the template check takes them
+      // for a Sub parameter.
+      Validations.of(tier.taskDefinition).acknowledge({
+        id: 'CloudFormation-Validate::E1029',
+        reason:
+          "`${env:NAME}` in the collector's configuration is the collector's own reference to a variable of the task, read when it starts; CloudFormation passes it through",
+      });
     }
 
     // The exporter's permissions.

@@ -20,6 +20,7 @@ import {
   CollectorProcess,
   deprecationWarnings,
   localCollectorConfig,
+  startOnFreePorts,
   validateCollectorConfig,
 } from '../../../bin/local/collector';
 import { LocalSecretsManager } from '../../../bin/local/local-secrets-manager';
@@ -153,14 +154,13 @@ async function start(
   options: { exporterEndpoint?: string; jsonEncoding?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ process: CollectorProcess; port: number }> {
   const deployed = collector(path);
-  const ports = await collectorPorts();
-  const port = ports.httpPort;
   const { env, ...exporter } = options;
-  const local = localCollectorConfig(deployed.yaml, { ...ports, ...exporter });
-  expect(local.removed).toEqual(['decouple']);
-  const process = new CollectorProcess(local.yaml, { ...environmentOf(deployed), ...env });
-  await process.start();
-  return { process, port };
+  const { process, ports } = await startOnFreePorts(collectorPorts, (chosen) => {
+    const local = localCollectorConfig(deployed.yaml, { ...chosen, ...exporter });
+    expect(local.removed).toEqual(['decouple']);
+    return new CollectorProcess(local.yaml, { ...environmentOf(deployed), ...env });
+  });
+  return { process, port: ports.httpPort };
 }
 
 /**
