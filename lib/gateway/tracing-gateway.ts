@@ -489,7 +489,7 @@ export class TracingGateway extends Construct implements IGatewayEndpoint, ec2.I
     }
     if (exporter.kind === TracingExporterKind.XRAY && exporter.transactionSearch) {
       this.grantXrayExport(sampling.taskDefinition.taskRole);
-      transactionSearchResources(this, exporter.transactionSearch, logRetention);
+      transactionSearchResources(this, exporter.transactionSearch, logRetention, 'TracingGateway');
     }
 
     // The internal load balancer in front of the load-balancing tier.

@@ -50,6 +50,22 @@ describe("cdk-nag's AwsSolutions checks", () => {
     ]);
   });
 
+  test('deployed to a fixed account and region, it passes too (the findings name the ARNs with their values)', () => {
+    const app = newApp();
+    // Each stage in its own region: Transaction Search is one per account and region.
+    paymentApp(app, {
+      prodEnv: { account: '123456789012', region: 'eu-west-1' },
+      devEnv: { account: '123456789012', region: 'eu-central-1' },
+    });
+    expect(() => app.synth()).not.toThrow();
+    const nag = report(app).pluginReports.find((r) => r.pluginName === 'AwsSolutions')!;
+    expect(nag.violations).toEqual([]);
+    expect(nag.conclusion).toBe('success');
+    expect((nag.suppressedViolations ?? []).map((v) => v.ruleName)).toContain(
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-west-1:123456789012:log-group:aws/spans:*]',
+    );
+  });
+
   test('the checks do run: an API without access logs or authorization fails the synth', () => {
     const app = newApp();
     const stack = new Stack(app, 'Bare');

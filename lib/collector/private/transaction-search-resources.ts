@@ -63,6 +63,8 @@ export function transactionSearchResources(
   fn: IConstruct,
   transactionSearch: TransactionSearch,
   logRetention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+  /** What `fn` is, for the message: `TracedFunction`, `TracingGateway`. */
+  kind = 'TracedFunction',
 ): TransactionSearchResources {
   const stack = Stack.of(fn);
   const existing = stack.node.tryFindChild(TRANSACTION_SEARCH_ID);
@@ -71,7 +73,7 @@ export function transactionSearchResources(
       ? sameStackProblem(existing, transactionSearch)
       : otherStacksProblem(stack, transactionSearch);
   if (problem) {
-    throw new Error(`TracedFunction ${fn.node.path} has invalid props:\n  - ${problem}`);
+    throw new Error(`${kind} ${fn.node.path} has invalid props:\n  - ${problem}`);
   }
   return existing instanceof TransactionSearchResources
     ? existing
@@ -226,9 +228,13 @@ export class TransactionSearchResources extends Construct {
       installLatestAwsSdk: false,
       logGroup,
     });
+    // cdk-nag names the finding by the ARN as the template has it: the region and the account as
+    // pseudo parameters in an environment-agnostic stack, as values in one with an environment.
+    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+    const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
     for (const resource of [createLogGroup, setRetention]) {
       Validations.of(resource).acknowledge({
-        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${SPANS_LOG_GROUP}:*]`,
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${region}:${account}:log-group:${SPANS_LOG_GROUP}:*]`,
         reason: `the log streams of the ${SPANS_LOG_GROUP} log group, the only log group this policy names`,
       });
     }
