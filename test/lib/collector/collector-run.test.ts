@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, AspectPriority, Aspects, Stack } from 'aws-cdk-lib';
@@ -434,6 +436,37 @@ needsCollector(
       expect(receiver.requests[0].headers['x-whole']).toBe(`x ${REGION} $y`);
     } finally {
       await held.stop();
+    }
+  },
+);
+
+needsCollector(
+  'a port taken between choosing it and starting: the collector starts again on other ports',
+  async () => {
+    const deployed = collector('Debug/Fn');
+    // Hold a port, as another process of the machine would, and offer it first.
+    const taken = createServer();
+    await new Promise<void>((resolveListen) => taken.listen(0, '127.0.0.1', resolveListen));
+    const takenPort = (taken.address() as AddressInfo).port;
+    const offered: number[] = [];
+    try {
+      const { process, ports } = await startOnFreePorts(
+        async () => {
+          const free = await collectorPorts();
+          const chosen = offered.length === 0 ? { ...free, httpPort: takenPort } : free;
+          offered.push(chosen.httpPort);
+          return chosen;
+        },
+        (chosen) =>
+          new CollectorProcess(localCollectorConfig(deployed.yaml, chosen).yaml, environmentOf(deployed)),
+      );
+      await process.stop();
+      expect(offered).toHaveLength(2);
+      expect(offered[0]).toBe(takenPort);
+      expect(ports.httpPort).toBe(offered[1]);
+      expect(ports.httpPort).not.toBe(takenPort);
+    } finally {
+      await new Promise((resolveClose) => taken.close(resolveClose));
     }
   },
 );
