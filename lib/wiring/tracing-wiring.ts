@@ -11,6 +11,7 @@ import { setUpXrayExport } from '../collector/private/transaction-search-resourc
 import { ENV, SAMPLER, SAMPLER_COLLECTOR_MODE, SAMPLER_TAIL_MODE, WARNING_PREFIX } from '../core/constants';
 import { grantSecretRead } from '../core/secret-grants';
 import { SamplingMode } from '../settings/tracing-options';
+import { neighbourExtensionErrors } from './neighbour-extensions';
 import { ResolvedTracingOptions } from './options';
 
 /**
@@ -92,7 +93,8 @@ export function tracingEnvironment(
 /**
  * The collector next to a function: the upstream collector layer for its architecture, the
  * configuration layer, read access to the secrets the configuration names, and the X-Ray
- * permission and Transaction Search resources with the X-Ray exporter.
+ * permission and Transaction Search resources with the X-Ray exporter; a synth error when another
+ * extension of the function would bind the collector's ports (`neighbourExtensionErrors`).
  */
 export function attachCollector(
   fn: lambda.Function,
@@ -106,6 +108,9 @@ export function attachCollector(
     collectorLayerArn(fn, options.collector, fn.architecture),
   );
   fn.addLayers(collectorLayer, collectorConfigLayer(fn, collectorConfig));
+  // Another extension binding the collector's ports: checked at synth, once every layer and
+  // variable is there (a TracedFunction's user adds them after construction).
+  fn.node.addValidation({ validate: () => neighbourExtensionErrors(fn) });
   for (const secret of collectorConfig.secrets) {
     // With kms:Decrypt on an imported key, through Secrets Manager in the function's region only.
     grantSecretRead(secret, fn, fn);
