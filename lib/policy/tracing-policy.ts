@@ -1,4 +1,4 @@
-import { Annotations, IAspect, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, IAspect, Stack, Stage, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
@@ -90,6 +90,7 @@ export class TracingPolicy implements IAspect {
   }
 
   public visit(node: IConstruct): void {
+    if (Stage.isStage(node)) checkNestedStages(node);
     if (!this.mapRegistered) {
       // The trace map is written at synth by the app's edge registry: make sure it exists.
       TraceEdges.of(node);
@@ -241,4 +242,34 @@ function reportOptOut(fn: lambda.Function): void {
   Annotations.of(fn).addInfo(
     `cdk-serverless-tracing: ${fn.node.path} is not traced (TracingPolicy.optOut: ${TracingPolicy.optedOut(fn)})`,
   );
+}
+
+/**
+ * Aspects do not reach into nested Stages: a policy added to the App (or a Stage) leaves the
+ * functions of the Stages under it untraced, silently. Fails the synth when a nested Stage has a
+ * Node.js function neither traced nor opted out and no `TracingPolicy` of its own.
+ */
+function checkNestedStages(scope: Stage): void {
+  const stages = scope.node.findAll().filter((c): c is Stage => c !== scope && Stage.isStage(c));
+  const missing = stages.filter((stage) => {
+    const inside = stage.node.findAll();
+    const hasPolicy = inside.some((c) => Aspects.of(c).all.some((a) => a instanceof TracingPolicy));
+    const untraced = inside.some(
+      (c) =>
+        c instanceof lambda.Function &&
+        c.runtime.family === lambda.RuntimeFamily.NODEJS &&
+        !isTracedConstruct(c) &&
+        TracingPolicy.optedOut(c) === undefined &&
+        !isCdkCustomResourceFunction(c),
+    );
+    return !hasPolicy && untraced;
+  });
+  if (missing.length > 0) {
+    const names = missing.map((s) => `'${s.node.path}'`).join(', ');
+    throw new Error(
+      `TracingPolicy on '${scope.node.path || '<app>'}' does not reach the Stages under it (${names}): Aspects stop at a ` +
+        `Stage, so their Node.js functions stay untraced. Add it to each Stage: ` +
+        `Aspects.of(stage).add(new TracingPolicy(), { priority: AspectPriority.MUTATING })`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, AspectPriority, Aspects, Stack } from 'aws-cdk-lib';
+import { App, AspectPriority, Aspects, Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -290,5 +290,44 @@ describe('snapshot', () => {
     assetFunction(stack, 'Cjs', 'cjs', 'index.handler');
     assetFunction(stack, 'Esm', 'esm', 'index.handler', { architecture: lambda.Architecture.ARM_64 });
     expect(Template.fromStack(stack).toJSON()).toMatchSnapshot('tracing-policy-app');
+  });
+});
+
+describe('a policy and the Stages under it (Aspects stop at a Stage)', () => {
+  const plain = (scope: Stack, id = 'Plain') =>
+    new lambda.Function(scope, id, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => 1;'),
+    });
+
+  test('on the App, with a Stage whose Node.js function it would not reach: the synth fails naming the Stage and the fix', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const prod = new Stage(app, 'Prod');
+    plain(new Stack(prod, 'Payments'));
+    withPolicy(app);
+    expect(() => app.synth()).toThrow(
+      "TracingPolicy on '<app>' does not reach the Stages under it ('Prod'): Aspects stop at a Stage, so their Node.js functions stay untraced. Add it to each Stage: Aspects.of(stage).add(new TracingPolicy(), { priority: AspectPriority.MUTATING })",
+    );
+  });
+
+  test('each Stage with its own policy, an opted-out function, or no Node.js function: no error', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const prod = new Stage(app, 'Prod');
+    const prodFn = plain(new Stack(prod, 'Payments'));
+    Aspects.of(prod).add(new TracingPolicy(), { priority: AspectPriority.MUTATING });
+    const dev = new Stage(app, 'Dev');
+    TracingPolicy.optOut(plain(new Stack(dev, 'Payments')), 'a test');
+    new Stage(app, 'Empty');
+    withPolicy(app);
+    const assembly = app.synth();
+    // The Stage's own policy traced its function.
+    const template = assembly.getNestedAssembly('assembly-Prod').getStackByName('Prod-Payments').template as {
+      Resources: Record<string, { Properties: { Handler?: string } }>;
+    };
+    expect(
+      template.Resources[Stack.of(prodFn).getLogicalId(prodFn.node.defaultChild as lambda.CfnFunction)]
+        .Properties.Handler,
+    ).toBe(SHIM);
   });
 });
