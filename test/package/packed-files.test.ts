@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-// What a user installs: `npm pack` of the repository's tracked files, as `npm publish` would make
+// What a user installs: `npm pack` of the repository's files (tracked, and new ones git does not ignore), as `npm publish` would make
 // it (its `prepack` builds lib/, dist/runtime and dist/check). Packed in a copy, so the build's
 // output never lands next to the sources the other tests run.
 
@@ -13,7 +13,10 @@ let work: string;
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'packed-'));
-  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: root, encoding: 'utf8' })
+  const tracked = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
     .split('\0')
     .filter((f) => f !== '');
   for (const file of tracked) {
@@ -54,11 +57,12 @@ test('the package holds the license, the readme, the compiled constructs, runtim
 });
 
 test('nothing of the repository only: no tests, example, tools, benchmarks, collector builds or docs sources', () => {
-  const unwanted = files.filter((f) =>
-    /^(test|bin|bench|docs|collector|local-run|cdk\.out|\.collector|\.ci)\//.test(f) ||
-    /\.test\.[jt]s$/.test(f) ||
-    // The layer ships TypeScript sources only: the constructs bundle them at synth.
-    (/^layer\//.test(f) && /\.js$/.test(f)),
+  const unwanted = files.filter(
+    (f) =>
+      /^(test|bin|bench|docs|collector|local-run|cdk\.out|\.collector|\.ci)\//.test(f) ||
+      /\.test\.[jt]s$/.test(f) ||
+      // The layer ships TypeScript sources only: the constructs bundle them at synth.
+      (/^layer\//.test(f) && /\.js$/.test(f)),
   );
   expect(unwanted).toEqual([]);
 });
