@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Annotations, Lazy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -24,6 +25,7 @@ import {
 import { attachCollector, renderFunctionCollectorConfig, tracingEnvironment } from '../wiring/tracing-wiring';
 import { tracedBundling } from './private/bundling';
 import { tracedEntryPath, WRAPPER_EXPORT } from './private/entry';
+import { tracedExecutionRole } from './private/execution-role';
 import { entryExportProblem, registerEntry } from './private/validate-entry';
 import { tracedFunctionErrors, tracedFunctionWarnings } from './private/validate-function';
 
@@ -65,6 +67,19 @@ export interface TracedFunctionProps extends nodejs.NodejsFunctionProps, Tracing
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * The execution role. A role you give gets no log permission or managed policy from this
+   * construct (as with `NodejsFunction`): give it what the function needs to write its logs and,
+   * with `vpc`, the ENI permissions (`AWSLambdaVPCAccessExecutionRole`). Grants made later (the
+   * X-Ray export, queues, topics) still go to it.
+   *
+   * @default - a new role assumed by Lambda, allowed to write to the function's own log group
+   * only (`logs:CreateLogStream`, `logs:PutLogEvents`; no `AWSLambdaBasicExecutionRole`), plus
+   * `AWSLambdaVPCAccessExecutionRole` with `vpc` and `AWSLambdaBasicDurableExecutionRolePolicy`
+   * with `durableConfig`, as CDK's default role has
+   */
+  readonly role?: iam.IRole;
+
+  /**
    * The format of the function's logs.
    *
    * @default lambda.LoggingFormat.JSON
@@ -87,7 +102,7 @@ type OwnKeys = keyof TracingOptions | 'entry' | 'handler' | 'code' | 'bundling' 
  * A Node.js Lambda function traced with OpenTelemetry: your handler is bundled wrapped by the
  * tracing runtime (no monkey patching), the upstream OpenTelemetry Collector runs as an
  * extension layer with a configuration rendered at synth, and the function gets its own log
- * group with a retention and JSON logs.
+ * group with a retention and JSON logs, and an execution role that may write to that group only.
  *
  * Options come from the library defaults, then `TracingSettings` of the enclosing scopes, then
  * these props.
@@ -151,6 +166,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       // An INFINITE logRetention is reported on the function (logRetentionInfinite).
       retentionReportedElsewhere(logGroup);
     }
+    const role = props.role ?? tracedExecutionRole(scope, `${id}ServiceRole`, logGroup, props);
 
     super(scope, id, {
       ...stripOwnProps(props),
@@ -158,6 +174,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       entry: tracedEntryPath(),
       handler: WRAPPER_EXPORT,
       logGroup,
+      role,
       loggingFormat: facts.loggingFormat,
       environment: { ...ours, ...userEnvironment },
       bundling: tracedBundling(props.bundling, props.handler, userEntry!),

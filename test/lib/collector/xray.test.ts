@@ -72,18 +72,24 @@ describe('TracingExporter.xray with TransactionSearch.enable()', () => {
     template = Template.fromStack(stack);
   });
 
-  test("the function's role may only put trace segments, on '*'", () => {
+  test("the function's role may only put trace segments, on '*' (besides writing its own log)", () => {
     const roleId = idOf(template, 'AWS::IAM::Role', 'FnServiceRole');
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-      JSON.stringify(p.Properties.Roles).includes(roleId),
-    );
-    expect(policies).toHaveLength(1);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.exact([{ Action: 'xray:PutTraceSegments', Effect: 'Allow', Resource: '*' }]),
-      },
-      Roles: [{ Ref: roleId }],
-    });
+    const logGroupId = idOf(template, 'AWS::Logs::LogGroup', 'FnLogGroup');
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .map((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      // The role's own policy: its log group only (TracedFunction's execution role).
+      [
+        {
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+      ],
+      // The X-Ray export, in a policy of its own.
+      [{ Action: 'xray:PutTraceSegments', Effect: 'Allow', Resource: '*' }],
+    ]);
   });
 
   test('the function makes X-Ray trace ids and exports to its collector', () => {

@@ -1,8 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   ExporterHeaderValue,
   TracedFunction,
@@ -303,6 +306,145 @@ describe('overrides and warnings', () => {
     expect(Object.keys(logGroups).some((k) => k.startsWith('OwnLogsLogGroup'))).toBe(false);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 1 });
     warning('/TestStack/OwnLogs', 'logRetentionIgnored');
+  });
+});
+
+describe('execution role', () => {
+  let stack: Stack;
+  let template: Template;
+  let plain: TracedFunction;
+  let sharedLogs: TracedFunction;
+  let importedLogs: TracedFunction;
+  let given: iam.Role;
+  let inVpc: TracedFunction;
+  let withDlq: TracedFunction;
+  let durable: TracedFunction;
+  beforeAll(() => {
+    ({ stack } = newStack());
+    plain = fn(stack, 'Plain');
+    const shared = new logs.LogGroup(stack, 'Shared');
+    sharedLogs = fn(stack, 'SharedLogs', { logGroup: shared });
+    importedLogs = fn(stack, 'ImportedLogs', {
+      logGroup: logs.LogGroup.fromLogGroupName(stack, 'Imported', '/teams/payments'),
+    });
+    given = new iam.Role(stack, 'Given', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'),
+      ],
+    });
+    fn(stack, 'GivenRole', { role: given });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 1 });
+    inVpc = fn(stack, 'InVpc', { vpc });
+    withDlq = fn(stack, 'WithDlq', { deadLetterQueueEnabled: true });
+    durable = fn(stack, 'Durable', { durableConfig: { executionTimeout: Duration.hours(1) } });
+    template = Template.fromStack(stack);
+  });
+
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as never);
+  const roleOf = (f: TracedFunction) => template.toJSON().Resources[idOf(f.role as iam.Role)];
+  /** The statements of the policies attached to a role. */
+  const statementsOf = (role: iam.IRole) =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: idOf(role as iam.Role) }]))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const managedPolicy = (name: string) => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::aws:policy/service-role/${name}`]],
+  });
+  const writeTo = (resource: unknown) => ({
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: resource,
+  });
+
+  test('its own role, assumed by Lambda, with no managed policy (no AWSLambdaBasicExecutionRole)', () => {
+    expect(roleOf(plain).Properties).toEqual({
+      AssumeRolePolicyDocument: {
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [idOf(plain.role as iam.Role), 'Arn'] },
+      LoggingConfig: Match.objectLike({ LogGroup: { Ref: idOf(plain.logGroup as logs.LogGroup) } }),
+    });
+  });
+
+  test("may create log streams and put log events in the function's own log group, nothing else", () => {
+    // The log group's Arn attribute ends in `:*`: its log streams.
+    expect(statementsOf(plain.role!)).toEqual([
+      writeTo({ 'Fn::GetAtt': [idOf(plain.logGroup as logs.LogGroup), 'Arn'] }),
+    ]);
+  });
+
+  test('with a given log group, the grant is on that one', () => {
+    const sharedId = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((k) =>
+      k.startsWith('Shared'),
+    );
+    expect(statementsOf(sharedLogs.role!)).toEqual([writeTo({ 'Fn::GetAtt': [sharedId, 'Arn'] })]);
+    expect(statementsOf(importedLogs.role!)).toEqual([
+      writeTo({
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':logs:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':log-group:/teams/payments:*',
+          ],
+        ],
+      }),
+    ]);
+    expect(roleOf(importedLogs).Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('a given role is left as it is: no policy added, no managed policy taken away, no role of ours', () => {
+    expect(statementsOf(given)).toEqual([]);
+    expect(template.toJSON().Resources[idOf(given)].Properties.ManagedPolicyArns).toEqual([
+      managedPolicy('AWSLambdaBasicExecutionRole'),
+    ]);
+    expect(
+      Object.keys(template.findResources('AWS::IAM::Role')).some((k) => k.startsWith('GivenRoleServiceRole')),
+    ).toBe(false);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [idOf(given), 'Arn'] },
+    });
+  });
+
+  test("in a VPC: AWSLambdaVPCAccessExecutionRole, CDK's ENI permissions (not the basic role)", () => {
+    expect(roleOf(inVpc).Properties.ManagedPolicyArns).toEqual([
+      managedPolicy('AWSLambdaVPCAccessExecutionRole'),
+    ]);
+    expect(statementsOf(inVpc.role!)).toEqual([
+      writeTo({ 'Fn::GetAtt': [idOf(inVpc.logGroup as logs.LogGroup), 'Arn'] }),
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [idOf(inVpc.role as iam.Role), 'Arn'] },
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+    });
+  });
+
+  test("durable: AWSLambdaBasicDurableExecutionRolePolicy, as CDK's default role has (its checkpoint actions)", () => {
+    expect(roleOf(durable).Properties.ManagedPolicyArns).toEqual([
+      managedPolicy('AWSLambdaBasicDurableExecutionRolePolicy'),
+    ]);
+  });
+
+  test("CDK's own grants still go to the role (a dead-letter queue)", () => {
+    expect(statementsOf(withDlq.role!)).toEqual([
+      writeTo({ 'Fn::GetAtt': [idOf(withDlq.logGroup as logs.LogGroup), 'Arn'] }),
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [idOf(withDlq.deadLetterQueue as sqs.Queue), 'Arn'] },
+      },
+    ]);
   });
 });
 
