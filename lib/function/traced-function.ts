@@ -132,7 +132,8 @@ export class TracedFunction extends nodejs.NodejsFunction {
 
   constructor(scope: Construct, id: string, props: TracedFunctionProps) {
     const options = resolveTracingOptions(scope, id, props);
-    const runtime = props.runtime ?? DEFAULT_RUNTIME;
+    const settings = TracingSettings.resolve(scope);
+    const runtime = props.runtime ?? settings.runtime ?? DEFAULT_RUNTIME;
     const userEntry = props.entry ? path.resolve(props.entry) : undefined;
     const collectorConfig = renderFunctionCollectorConfig(options);
     const ours = tracingEnvironment(options, collectorConfig);
@@ -145,7 +146,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       hasCode: props.code !== undefined,
       runtime,
       timeout: props.timeout,
-      loggingFormat: props.loggingFormat ?? DEFAULT_LOGGING_FORMAT,
+      loggingFormat: props.loggingFormat ?? settings.loggingFormat ?? DEFAULT_LOGGING_FORMAT,
       hasOwnLogGroup: props.logGroup !== undefined,
       logRetentionGiven: props.logRetention !== undefined,
       overriddenEnvironment,

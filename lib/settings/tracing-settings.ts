@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { SETTINGS_ID } from '../core/constants';
 import { isTracedConstruct } from '../core/markers';
@@ -29,6 +30,23 @@ export interface TracingSettingsProps extends TracingOptions {
    * @default Duration.days(14)
    */
   readonly deadLetterRetentionPeriod?: Duration;
+
+  /**
+   * The runtime of the `TracedFunction`s under this scope (a Node.js runtime); a function's own
+   * `runtime` overrides it. Functions a `TracingPolicy` traces keep the runtime they were built
+   * with.
+   *
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
+
+  /**
+   * The log format of the `TracedFunction`s under this scope; a function's own `loggingFormat`
+   * overrides it. `TEXT` gives a warning: the trace ids join the logs only in JSON lines.
+   *
+   * @default lambda.LoggingFormat.JSON
+   */
+  readonly loggingFormat?: lambda.LoggingFormat;
 }
 
 /** A sampling budget and the scope that set it. */
@@ -151,6 +169,11 @@ function settingsErrors(options: TracingSettingsProps): string[] {
         `deadLetterRetentionPeriod must be from 60 seconds to 14 days, what SQS allows (got ${dlq.toHumanString()})`,
       );
     }
+  }
+  if (options.runtime !== undefined && options.runtime.family !== lambda.RuntimeFamily.NODEJS) {
+    errors.push(
+      `runtime must be a Node.js runtime (got ${options.runtime.name}); use e.g. lambda.Runtime.NODEJS_24_X`,
+    );
   }
   errors.push(...alwaysKeepErrors(options.alwaysKeep));
   return errors;

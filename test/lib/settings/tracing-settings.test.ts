@@ -1,6 +1,7 @@
 import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { TracedFunction, TracingCollector, TracingExporter, TracingSettings } from '../../../lib';
 import { fixture } from '../../helpers/stack';
@@ -125,5 +126,42 @@ describe('TracingSettings', () => {
     TracingSettings.set(stack, { samplingRatio: 0.25 });
     expect(TracingSettings.of(app)).toEqual({ samplingRatio: 0.5, keepErrors: false });
     expect(TracingSettings.resolve(stack)).toEqual({ samplingRatio: 0.25, keepErrors: false });
+  });
+});
+
+describe('the runtime and the log format are settings too', () => {
+  const propsOf = (stack: Stack, fn: TracedFunction) =>
+    Template.fromStack(stack).toJSON().Resources[
+      stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)
+    ].Properties as { Runtime: string; LoggingConfig?: { LogFormat?: string } };
+
+  test('a stage sets them for its functions; a function overrides them', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stage = new Stage(app, 'Prod');
+    TracingSettings.set(stage, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      loggingFormat: lambda.LoggingFormat.TEXT,
+    });
+    const stack = new Stack(stage, 'Payments');
+    const fromSettings = new TracedFunction(stack, 'FromSettings', { entry: fixture('hello.ts') });
+    const own = new TracedFunction(stack, 'Own', {
+      entry: fixture('hello.ts'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      loggingFormat: lambda.LoggingFormat.JSON,
+    });
+    expect(propsOf(stack, fromSettings)).toMatchObject({
+      Runtime: 'nodejs22.x',
+      LoggingConfig: { LogFormat: 'Text' },
+    });
+    expect(propsOf(stack, own)).toMatchObject({
+      Runtime: 'nodejs24.x',
+      LoggingConfig: { LogFormat: 'JSON' },
+    });
+  });
+
+  test('a runtime that is not Node.js is a settings error', () => {
+    expect(() => TracingSettings.set(new App(), { runtime: lambda.Runtime.PYTHON_3_13 })).toThrow(
+      'runtime must be a Node.js runtime (got python3.13); use e.g. lambda.Runtime.NODEJS_24_X',
+    );
   });
 });
