@@ -130,9 +130,12 @@ export interface TracedQueueConsumerOptions extends lambdaEventSources.SqsEventS
 export interface TracedProducerOptions {
   /**
    * The environment variable that receives the queue URL (`grantSend`) or the topic ARN
-   * (`grantPublish`).
+   * (`grantPublish`): a name, `true` for the default name, or `false` for no variable (the
+   * permissions and the edge of the trace map stay). Only a `lambda.Function` producer gets a
+   * variable; a name with any other grantee is an error.
    *
    * @default - `<ID>_QUEUE_URL` or `<ID>_TOPIC_ARN`, the construct id in CONSTANT_CASE
+   * (`PaymentEvents` → `PAYMENT_EVENTS_QUEUE_URL`)
    */
-  readonly environmentVariable?: string;
+  readonly environmentVariable?: string | boolean;
 }

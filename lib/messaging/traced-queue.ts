@@ -143,12 +143,15 @@ export class TracedQueue extends Construct {
   }
 
   /**
-   * Let a function send messages to the queue: `sqs:SendMessage` (and the KMS permissions a
-   * customer managed key needs), and the queue URL in an environment variable (default
-   * `<ID>_QUEUE_URL`). Records the edge producer → queue; it carries the context when the
-   * producer is a `TracedFunction` that sends through `traceAwsClient(new SQSClient(...))`.
+   * Let a producer send messages to the queue: `sqs:SendMessage` (and the KMS permissions a
+   * customer managed key needs). A `lambda.Function` producer also gets the queue URL in an
+   * environment variable (default `<ID>_QUEUE_URL`; `environmentVariable: false` sets none) and
+   * the edge producer → queue in the trace map; it carries the context when the producer is a
+   * `TracedFunction` that sends through `traceAwsClient(new SQSClient(...))`. Any other grantee
+   * (a role, a user, an imported `lambda.IFunction`) gets only the permissions: no variable and
+   * no edge.
    */
-  public grantSend(producer: lambda.Function, options: TracedProducerOptions = {}): iam.Grant {
+  public grantSend(producer: iam.IGrantable, options: TracedProducerOptions = {}): iam.Grant {
     return grantProducer(this, producer, options.environmentVariable, {
       label: `TracedQueue ${this.node.path}`,
       suffix: 'QUEUE_URL',

@@ -136,12 +136,15 @@ export class TracedTopic extends Construct {
   }
 
   /**
-   * Let a function publish to the topic: `sns:Publish` (and the KMS permissions a customer
-   * managed key needs), and the topic ARN in an environment variable (default `<ID>_TOPIC_ARN`).
-   * Records the edge producer → topic; it carries the context when the producer is a
-   * `TracedFunction` that publishes through `traceAwsClient(new SNSClient(...))`.
+   * Let a producer publish to the topic: `sns:Publish` (and the KMS permissions a customer
+   * managed key needs). A `lambda.Function` producer also gets the topic ARN in an environment
+   * variable (default `<ID>_TOPIC_ARN`; `environmentVariable: false` sets none) and the edge
+   * producer → topic in the trace map; it carries the context when the producer is a
+   * `TracedFunction` that publishes through `traceAwsClient(new SNSClient(...))`. Any other
+   * grantee (a role, a user, an imported `lambda.IFunction`) gets only the permissions: no
+   * variable and no edge.
    */
-  public grantPublish(producer: lambda.Function, options: TracedProducerOptions = {}): iam.Grant {
+  public grantPublish(producer: iam.IGrantable, options: TracedProducerOptions = {}): iam.Grant {
     return grantProducer(this, producer, options.environmentVariable, {
       label: `TracedTopic ${this.node.path}`,
       suffix: 'TOPIC_ARN',

@@ -1,7 +1,7 @@
 import { Annotations, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { throwIfAny, TracingWarning, warning } from '../../core/errors';
 import { coveredByPolicy, isTracedConstruct } from '../../core/markers';
 import type { TraceEdge } from '../../trace-map/trace-edge';
@@ -143,26 +143,50 @@ export interface ProducerGrant {
   /** The edge kind. */
   readonly kind: 'sqs-send' | 'sns-publish';
   /** Grants the IAM permissions. */
-  readonly grant: (producer: lambda.Function) => iam.Grant;
+  readonly grant: (grantee: iam.IGrantable) => iam.Grant;
 }
 
 /**
- * The one way a producer is wired to a queue or topic: the permissions, the target in an
- * environment variable (default `<CONSTANT_CASE id>_<suffix>`), and the edge producer → target.
+ * The one way a producer is wired to a queue or topic. A `lambda.Function` gets the permissions,
+ * the target in an environment variable (default `<CONSTANT_CASE id>_<suffix>`; `false` sets
+ * none) and the edge producer → target; any other grantee (a role, an imported function) gets
+ * only the permissions.
  */
 export function grantProducer(
   target: IConstruct,
-  producer: lambda.Function,
-  environmentVariable: string | undefined,
+  producer: iam.IGrantable,
+  environmentVariable: string | boolean | undefined,
   how: ProducerGrant,
 ): iam.Grant {
-  const name = environmentVariable ?? `${constantCase(target.node.id)}_${how.suffix}`;
-  throwIfAny(how.label, producerVariableErrors(producer, name, target));
+  if (!(producer instanceof lambda.Function)) {
+    if (typeof environmentVariable === 'string') {
+      throw new Error(
+        `${how.label}: environmentVariable '${environmentVariable}' needs a lambda.Function producer ` +
+          `(${grantableName(producer)} is not one, so only the permissions are granted); remove environmentVariable`,
+      );
+    }
+    return how.grant(producer);
+  }
+  const name =
+    typeof environmentVariable === 'string'
+      ? environmentVariable
+      : `${constantCase(target.node.id)}_${how.suffix}`;
+  const setVariable = environmentVariable !== false;
+  if (setVariable) {
+    throwIfAny(how.label, producerVariableErrors(producer, name, target));
+  }
   const grant = how.grant(producer);
-  producer.addEnvironment(name, how.value);
-  rememberProducerVariable(producer, name, target);
+  if (setVariable) {
+    producer.addEnvironment(name, how.value);
+    rememberProducerVariable(producer, name, target);
+  }
   recordEdge(target, producerEdge(producer, target, how.kind));
   return grant;
+}
+
+/** The construct path of a grantee, or what it is when it is not a construct. */
+function grantableName(grantee: iam.IGrantable): string {
+  return Construct.isConstruct(grantee) ? grantee.node.path : `the grantee ${grantee.grantPrincipal}`;
 }
 
 /**

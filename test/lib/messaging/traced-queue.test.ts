@@ -1,9 +1,10 @@
 import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { TracedFunction, TracedFunctionProps, TracedQueue, TraceEdges } from '../../../lib';
+import { buildTraceMap, TracedFunction, TracedFunctionProps, TracedQueue, TraceEdges } from '../../../lib';
 import { fixture, newStack, plainFunction } from '../../helpers/stack';
 
 function traced(stack: Stack, id: string, props: Partial<TracedFunctionProps> = {}): TracedFunction {
@@ -451,6 +452,81 @@ describe('TracedQueue.grantSend', () => {
         reason: 'TestStack/Legacy is not a TracedFunction, so it sends no trace context',
       },
     ]);
+  });
+
+  test('a role gets only sqs:SendMessage: no variable, no edge', () => {
+    const { app, stack } = newStack();
+    const queue = new TracedQueue(stack, 'Reconciliation');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const grant = queue.grantSend(role);
+    expect(grant.success).toBe(true);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: idOf(stack, role) }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [idOf(stack, queue.queue), 'Arn'] },
+          }),
+        ],
+      },
+    });
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(TraceEdges.of(stack).edges).toEqual([]);
+    expect(buildTraceMap(app).edges).toEqual([]);
+  });
+
+  test('an imported function gets only the grant; a variable name with it is an error', () => {
+    const { stack } = newStack();
+    const queue = new TracedQueue(stack, 'Reconciliation');
+    const imported = lambda.Function.fromFunctionAttributes(stack, 'Imported', {
+      functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:imported',
+      role: iam.Role.fromRoleArn(stack, 'ImportedRole', 'arn:aws:iam::123456789012:role/imported'),
+    });
+    expect(queue.grantSend(imported).success).toBe(true);
+    expect(TraceEdges.of(stack).edges).toEqual([]);
+    expect(() => queue.grantSend(imported, { environmentVariable: 'URL' })).toThrow(
+      /environmentVariable 'URL' needs a lambda.Function producer \(TestStack\/Imported is not one/,
+    );
+  });
+
+  test('environmentVariable: false grants and records the edge but sets no variable', () => {
+    const { stack } = newStack();
+    const queue = new TracedQueue(stack, 'Reconciliation');
+    const producer = traced(stack, 'Producer');
+    expect(queue.grantSend(producer, { environmentVariable: false }).success).toBe(true);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['sqs:SendMessage']) })]),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RECONCILIATION_QUEUE_URL: Match.absent() }) },
+    });
+    expect(TraceEdges.of(stack).edges).toEqual([
+      expect.objectContaining({
+        from: 'TestStack/Producer',
+        to: 'TestStack/Reconciliation',
+        kind: 'sqs-send',
+      }),
+    ]);
+  });
+
+  test('environmentVariable: a name sets that variable instead of the default one', () => {
+    const { stack } = newStack();
+    const queue = new TracedQueue(stack, 'Reconciliation');
+    queue.grantSend(traced(stack, 'Producer'), { environmentVariable: 'RECON_URL' });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          RECON_URL: { Ref: idOf(stack, queue.queue) },
+          RECONCILIATION_QUEUE_URL: Match.absent(),
+        }),
+      },
+    });
   });
 
   test('an invalid variable name, or one already used for another queue, is an error', () => {

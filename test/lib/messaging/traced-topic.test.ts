@@ -1,9 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { TracedFunction, TracedQueue, TracedTopic, TraceEdges } from '../../../lib';
+import { buildTraceMap, TracedFunction, TracedQueue, TracedTopic, TraceEdges } from '../../../lib';
 import { fixture, newStack, plainFunction } from '../../helpers/stack';
 
 function traced(stack: Stack, id: string): TracedFunction {
@@ -272,5 +273,39 @@ describe('TracedTopic.grantPublish', () => {
         ]),
       },
     });
+  });
+
+  test('a user gets only sns:Publish: no variable, no edge', () => {
+    const { app, stack } = newStack();
+    const topic = new TracedTopic(stack, 'Payments');
+    const user = new iam.User(stack, 'User');
+    expect(topic.grantPublish(user).success).toBe(true);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Users: [{ Ref: idOf(stack, user) }],
+      PolicyDocument: {
+        Statement: [Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: idOf(stack, topic.topic) } })],
+      },
+    });
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    expect(TraceEdges.of(stack).edges).toEqual([]);
+    expect(buildTraceMap(app).edges).toEqual([]);
+  });
+
+  test('environmentVariable: false grants and records the edge but sets no variable', () => {
+    const { stack } = newStack();
+    const topic = new TracedTopic(stack, 'Payments');
+    const producer = traced(stack, 'Authorize');
+    expect(topic.grantPublish(producer, { environmentVariable: false }).success).toBe(true);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish' })]) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PAYMENTS_TOPIC_ARN: Match.absent() }) },
+    });
+    expect(TraceEdges.of(stack).edges).toEqual([
+      expect.objectContaining({ from: 'TestStack/Authorize', to: 'TestStack/Payments', kind: 'sns-publish' }),
+    ]);
   });
 });
