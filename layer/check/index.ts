@@ -20,6 +20,7 @@ export {
   DEFAULT_TIMEOUT_MS,
   resolveFunctionName,
   runCheck,
+  type CheckRun,
   type CheckStatus,
   type InvocationOutcome,
   type RunCheckOptions,

@@ -83,9 +83,8 @@ export interface InvocationOutcome {
   readonly logTail?: string;
 }
 
-/** The result of a check. */
-export interface TraceCheckResult extends TraceComparison {
-  readonly status: CheckStatus;
+/** What a check and a drill both report: the trace they started, the invocation, the reads. */
+export interface CheckRun {
   /** The W3C trace id the check started (32 hex). */
   readonly traceId: string;
   /** The same id in X-Ray's form. */
@@ -100,6 +99,13 @@ export interface TraceCheckResult extends TraceComparison {
   readonly waitedMs: number;
   /** Observations that help read the result (the entry answered 4xx, …). */
   readonly notes: readonly string[];
+}
+
+/** The result of a check. */
+export interface TraceCheckResult extends TraceComparison, CheckRun {
+  readonly status: CheckStatus;
+  /** The W3C trace id the check started (32 hex). */
+  readonly traceId: string;
 }
 
 /**
@@ -168,14 +174,7 @@ export interface StartedTrace {
   readonly expected: ExpectedTrace;
   readonly context: CheckTraceContext;
   readonly timing: CheckTiming;
-  readonly base: {
-    readonly traceId: string;
-    readonly xrayTraceId: string;
-    readonly traceparent: string;
-    readonly entry: { readonly node: string; readonly functionName: string };
-    readonly invocation: InvocationOutcome;
-    readonly backend: string;
-  };
+  readonly base: Omit<CheckRun, 'polls' | 'waitedMs' | 'notes'>;
 }
 
 /**

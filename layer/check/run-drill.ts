@@ -1,12 +1,6 @@
 import { compareTrace } from './compare';
 import { TraceCheckUsageError } from './errors';
-import {
-  expectedFromMap,
-  readUntil,
-  startTrace,
-  type InvocationOutcome,
-  type RunCheckOptions,
-} from './run-check';
+import { expectedFromMap, readUntil, startTrace, type CheckRun, type RunCheckOptions } from './run-check';
 import type { ExpectedHop, ExpectedTrace, NormalisedSpan, TraceComparison } from './types';
 
 /**
@@ -38,7 +32,7 @@ export type DrillStatus =
   | 'invoke-failed';
 
 /** The result of a drill. */
-export interface DrillResult {
+export interface DrillResult extends CheckRun {
   readonly status: DrillStatus;
   /** The failure is kept as `expect` requires. */
   readonly kept: boolean;
@@ -49,15 +43,6 @@ export interface DrillResult {
   readonly failedSpans: readonly { readonly spanId: string; readonly name: string }[];
   /** The trace as kept, compared with the whole path (which hops were kept beside the failure). */
   readonly comparison: TraceComparison;
-  readonly traceId: string;
-  readonly xrayTraceId: string;
-  readonly traceparent: string;
-  readonly entry: { readonly node: string; readonly functionName: string };
-  readonly invocation: InvocationOutcome;
-  readonly backend: string;
-  readonly polls: number;
-  readonly waitedMs: number;
-  readonly notes: readonly string[];
 }
 
 /**
