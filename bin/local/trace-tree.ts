@@ -68,7 +68,10 @@ export function groupTraces(spans: readonly ReceivedSpan[]): TraceGroup[] {
       durationMs: nanosToMs(span.endTimeUnixNano) - startMs,
     });
   }
-  const byStart = (a: SpanNode, b: SpanNode): number => a.startMs - b.startMs;
+  // Spans started without an explicit time carry Date.now() (whole milliseconds), so a batch and
+  // the record span it starts often start in the same millisecond: the longer one, the one that
+  // holds the other, comes first, whatever order the spans arrived in.
+  const byStart = (a: SpanNode, b: SpanNode): number => a.startMs - b.startMs || b.durationMs - a.durationMs;
   const roots = new Map<string, SpanNode[]>();
   for (const node of [...nodes.values()].sort(byStart)) {
     const parent = node.span.parentSpanId && nodes.get(`${node.span.traceId}/${node.span.parentSpanId}`);
