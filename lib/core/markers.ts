@@ -58,15 +58,27 @@ export function markPolicyAspect(aspect: object): void {
 }
 
 /**
- * Whether a `TracingPolicy` added to an enclosing scope will trace this function at synth: a
- * Node.js `lambda.Function` that was not opted out (the policy must be added before the wiring).
+ * Whether a `TracingPolicy` can trace this function: a Node.js `lambda.Function` that was not
+ * opted out. Whether one will is known only at synth (policies are often added after the wiring).
+ */
+export function policyCanTrace(construct: IConstruct): construct is lambda.Function {
+  return (
+    construct instanceof lambda.Function &&
+    optedOutReason(construct) === undefined &&
+    construct.runtime.family === lambda.RuntimeFamily.NODEJS
+  );
+}
+
+/**
+ * Whether a `TracingPolicy` added, so far, to an enclosing scope will trace this function at
+ * synth (see `policyCanTrace`).
  */
 export function coveredByPolicy(construct: IConstruct): boolean {
-  if (!(construct instanceof lambda.Function)) return false;
-  if (optedOutReason(construct) !== undefined) return false;
-  if (construct.runtime.family !== lambda.RuntimeFamily.NODEJS) return false;
-  return construct.node.scopes.some((s) =>
-    Aspects.of(s).all.some((a) => (a as unknown as Record<symbol, unknown>)[POLICY_ASPECT] === true),
+  return (
+    policyCanTrace(construct) &&
+    construct.node.scopes.some((s) =>
+      Aspects.of(s).all.some((a) => (a as unknown as Record<symbol, unknown>)[POLICY_ASPECT] === true),
+    )
   );
 }
 

@@ -1,4 +1,5 @@
 import { Annotations, Token } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lambdaEventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -7,7 +8,12 @@ import { Construct } from 'constructs';
 import { throwIfAny } from '../core/errors';
 import { functionTimeout } from '../core/function-timeout';
 import { isTracedConstruct, markWrapper } from '../core/markers';
-import { consumerTracingErrors, finishConsumerWiring, grantProducer } from './private/wiring';
+import {
+  checkTracedAtSynth,
+  consumerTracingErrors,
+  finishConsumerWiring,
+  grantProducer,
+} from './private/wiring';
 import { resolveQueueOptions, ResolvedQueueOptions } from './private/queue-defaults';
 import {
   queueConsumerErrors,
@@ -31,12 +37,16 @@ interface AlwaysKeepTarget {
  * `reportBatchItemFailures`; `grantSend` lets a producer send and gives it the queue URL. Both
  * record the edge in the trace map (`TraceEdges`).
  *
+ * It is an `sqs.IQueue` (an `sqs.QueueBase`), so it goes wherever a queue does — `SqsEventSource`,
+ * `SqsSubscription`, `AlwaysKeep.queue`, `grantConsumeMessages`, the `metric*` methods — and each
+ * of those acts on the queue it wraps (`queue`): its ARN, URL, key and resource policy.
+ *
  * @example
  * const queue = new TracedQueue(stack, 'Reconciliation', { visibilityTimeout: Duration.minutes(3) });
  * queue.addConsumer(reconcile); // a TracedFunction with a 30-second timeout
  * queue.grantSend(authorize);   // authorize gets RECONCILIATION_QUEUE_URL
  */
-export class TracedQueue extends Construct {
+export class TracedQueue extends sqs.QueueBase {
   /** The queue. */
   public readonly queue: sqs.Queue;
 
@@ -45,6 +55,9 @@ export class TracedQueue extends Construct {
 
   /** The options this queue resolved (defaults, then props). */
   public readonly queueOptions: ResolvedQueueOptions;
+
+  /** The resource policy is the wrapped queue's (see `addToResourcePolicy`). */
+  protected readonly autoCreatePolicy = false;
 
   constructor(scope: Construct, id: string, props: TracedQueueProps = {}) {
     super(scope, id);
@@ -103,6 +116,31 @@ export class TracedQueue extends Construct {
     return this.queue.queueArn;
   }
 
+  /** The name of the queue. */
+  public get queueName(): string {
+    return this.queue.queueName;
+  }
+
+  /** Whether the queue is a FIFO queue. */
+  public get fifo(): boolean {
+    return this.queue.fifo;
+  }
+
+  /** The customer managed key of the queue, if it has one. */
+  public get encryptionMasterKey(): kms.IKey | undefined {
+    return this.queue.encryptionMasterKey;
+  }
+
+  /** How the queue is encrypted. */
+  public get encryptionType(): sqs.QueueEncryption | undefined {
+    return this.queue.encryptionType;
+  }
+
+  /** Add a statement to the resource policy of the queue (the wrapped queue's `QueuePolicy`). */
+  public override addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    return this.queue.addToResourcePolicy(statement);
+  }
+
   /**
    * Consume the queue with a function: an SQS event source with `reportBatchItemFailures` (so
    * `processRecords` retries only the records that failed). The consumer must be a
@@ -138,6 +176,7 @@ export class TracedQueue extends Construct {
       (consumer as unknown as AlwaysKeepTarget).addAlwaysKeep(AlwaysKeep.queue(this.queue));
     }
 
+    checkTracedAtSynth(this, `TracedQueue ${this.node.path}`, 'consumer', consumer, untraced);
     finishConsumerWiring(this, consumer, 'sqs-to-lambda', untraced, queueConsumerWarnings(facts));
     return source;
   }

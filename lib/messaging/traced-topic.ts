@@ -7,7 +7,13 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { throwIfAny } from '../core/errors';
 import { markWrapper } from '../core/markers';
-import { consumerTracingErrors, finishConsumerWiring, grantProducer, recordEdge } from './private/wiring';
+import {
+  checkTracedAtSynth,
+  consumerTracingErrors,
+  finishConsumerWiring,
+  grantProducer,
+  recordEdge,
+} from './private/wiring';
 import { resolveTopicOptions, ResolvedTopicOptions, SNS_MANAGED_KEY_ALIAS } from './private/topic-defaults';
 import { queueSubscriptionErrors, tracedTopicErrors, tracedTopicWarnings } from './private/validate-topic';
 import { TracedProducerOptions } from './traced-queue-options';
@@ -32,17 +38,27 @@ import {
  * alarms, S3 or EventBridge notifications) cannot use `alias/aws/sns`; give those topics a
  * customer managed `masterKey` whose policy allows them.
  *
+ * It is an `sns.ITopic` (an `sns.TopicBase`), so it goes wherever a topic does — alarm actions,
+ * `SnsDestination`, `grantSubscribe`, notification rules — and each of those acts on the topic it
+ * wraps (`topic`). `addSubscription` subscribes to that topic as `sns.Topic.addSubscription`
+ * does, with no check and no edge in the trace map: prefer `addQueueSubscription` and
+ * `addFunctionSubscription`. Called by CDK (a Lambda destination, an EventBridge target) with a
+ * function, `grantPublish` also gives it the topic ARN, as it does for any function.
+ *
  * @example
  * const payments = new TracedTopic(stack, 'Payments');
  * payments.grantPublish(authorize); // authorize gets PAYMENTS_TOPIC_ARN
  * payments.addQueueSubscription(reconciliation);
  */
-export class TracedTopic extends Construct {
+export class TracedTopic extends sns.TopicBase {
   /** The topic. */
   public readonly topic: sns.Topic;
 
   /** The options this topic resolved (defaults, then props). */
   public readonly topicOptions: ResolvedTopicOptions;
+
+  /** The resource policy is the wrapped topic's (see `addToResourcePolicy`). */
+  protected readonly autoCreatePolicy = false;
 
   constructor(scope: Construct, id: string, props: TracedTopicProps = {}) {
     super(scope, id);
@@ -79,6 +95,39 @@ export class TracedTopic extends Construct {
   /** The ARN of the topic. */
   public get topicArn(): string {
     return this.topic.topicArn;
+  }
+
+  /** The name of the topic. */
+  public get topicName(): string {
+    return this.topic.topicName;
+  }
+
+  /** The key of the topic (the AWS managed key `alias/aws/sns` by default). */
+  public get masterKey(): kms.IKey | undefined {
+    return this.topic.masterKey;
+  }
+
+  /** Whether the topic is a FIFO topic. */
+  public get fifo(): boolean {
+    return this.topic.fifo;
+  }
+
+  /** Whether content-based deduplication is on (FIFO topics). */
+  public get contentBasedDeduplication(): boolean {
+    return this.topic.contentBasedDeduplication;
+  }
+
+  /** Add a statement to the resource policy of the topic (the wrapped topic's `TopicPolicy`). */
+  public override addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    return this.topic.addToResourcePolicy(statement);
+  }
+
+  /**
+   * Subscribe anything to the topic, as `sns.Topic.addSubscription` does: no check and no edge
+   * in the trace map. Prefer `addQueueSubscription` and `addFunctionSubscription`.
+   */
+  public override addSubscription(subscription: sns.ITopicSubscription): sns.Subscription {
+    return this.topic.addSubscription(subscription);
   }
 
   /**
@@ -131,6 +180,7 @@ export class TracedTopic extends Construct {
     const subscription = this.topic.addSubscription(
       new subscriptions.LambdaSubscription(subscriber, subscriptionProps),
     );
+    checkTracedAtSynth(this, `TracedTopic ${this.node.path}`, 'subscriber', subscriber, untraced);
     finishConsumerWiring(this, subscriber, 'sns-to-lambda', untraced);
     return subscription;
   }
@@ -144,7 +194,7 @@ export class TracedTopic extends Construct {
    * grantee (a role, a user, an imported `lambda.IFunction`) gets only the permissions: no
    * variable and no edge.
    */
-  public grantPublish(producer: iam.IGrantable, options: TracedProducerOptions = {}): iam.Grant {
+  public override grantPublish(producer: iam.IGrantable, options: TracedProducerOptions = {}): iam.Grant {
     return grantProducer(this, producer, options.environmentVariable, {
       label: `TracedTopic ${this.node.path}`,
       suffix: 'TOPIC_ARN',

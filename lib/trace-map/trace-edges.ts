@@ -4,7 +4,7 @@ import { attachCustomSynthesis, Token } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { EDGES_ID } from '../core/constants';
-import { isTracedConstruct } from '../core/markers';
+import { coveredByPolicy, isTracedConstruct } from '../core/markers';
 import type { ExternalService, TraceEdge } from './trace-edge';
 import { buildTraceMap, renderMermaid, TRACE_MAP_FILE, TRACE_MAP_MERMAID_FILE } from './trace-map';
 
@@ -42,7 +42,11 @@ export class TraceEdges extends Construct {
     return new TraceEdges(root as Construct, EDGES_ID);
   }
 
-  private readonly recorded: TraceEdge[] = [];
+  /**
+   * The edges in the order they were added; a function stands for an edge whose traced state is
+   * known only at synth (a producer a `TracingPolicy` added later will trace), read when asked.
+   */
+  private readonly recorded: (TraceEdge | (() => TraceEdge))[] = [];
   private readonly services = new Map<string, ExternalService>();
 
   private constructor(scope: Construct, id: string) {
@@ -55,9 +59,14 @@ export class TraceEdges extends Construct {
     });
   }
 
-  /** The recorded edges, in the order they were added. */
+  /** The recorded edges, in the order they were added (an edge equal to an earlier one once). */
   public get edges(): readonly TraceEdge[] {
-    return [...this.recorded];
+    const edges: TraceEdge[] = [];
+    for (const entry of this.recorded) {
+      const edge = typeof entry === 'function' ? entry() : entry;
+      if (!edges.some((e) => sameEdge(e, edge))) edges.push({ ...edge });
+    }
+    return edges;
   }
 
   /** The outside services declared with `declareHttpCall`, in the order they were declared. */
@@ -67,17 +76,17 @@ export class TraceEdges extends Construct {
 
   /** Record an edge. An edge equal to a recorded one is not added twice. */
   public add(edge: TraceEdge): void {
-    const same = (e: TraceEdge) =>
-      e.from === edge.from &&
-      e.to === edge.to &&
-      e.kind === edge.kind &&
-      e.carriesContext === edge.carriesContext &&
-      e.via === edge.via &&
-      e.reason === edge.reason &&
-      e.route === edge.route;
-    if (!this.recorded.some(same)) {
-      this.recorded.push({ ...edge });
-    }
+    this.recorded.push({ ...edge });
+  }
+
+  /**
+   * Record an edge whose traced state is read at synth, when every `TracingPolicy` has run:
+   * `edge` is called each time the edges are read (so a policy added after the wiring counts).
+   *
+   * @internal
+   */
+  public _addDeferred(edge: () => TraceEdge): void {
+    this.recorded.push(edge);
   }
 
   /**
@@ -107,31 +116,43 @@ export class TraceEdges extends Construct {
       throw new Error(`TraceEdges.declareHttpCall from ${caller.node.path}: ${errors.join('; ')}`);
     }
     this.services.set(name, { name, url: url ?? known?.url });
-    const traced = isTracedConstruct(caller);
-    const edge: TraceEdge = {
+    // Traced now, or by a TracingPolicy that runs at synth (added before or after this call).
+    const edge = (): TraceEdge => ({
       from: caller.node.path,
       to: `${EXTERNAL_PREFIX}${name}`,
       kind: 'http',
-      ...(traced
+      ...(isTracedConstruct(caller) || coveredByPolicy(caller)
         ? { carriesContext: true, via: 'http-headers' as const }
         : {
             carriesContext: false,
             reason: `${caller.node.path} is not traced, so its calls carry no traceparent`,
           }),
-    };
-    this.add(edge);
-    return edge;
+    });
+    this._addDeferred(edge);
+    return edge();
   }
 
   /** The edges that start at the construct with this path. */
   public from(path: string): TraceEdge[] {
-    return this.recorded.filter((e) => e.from === path);
+    return this.edges.filter((e) => e.from === path);
   }
 
   /** The edges that end at the construct with this path. */
   public to(path: string): TraceEdge[] {
-    return this.recorded.filter((e) => e.to === path);
+    return this.edges.filter((e) => e.to === path);
   }
+}
+
+function sameEdge(a: TraceEdge, b: TraceEdge): boolean {
+  return (
+    a.from === b.from &&
+    a.to === b.to &&
+    a.kind === b.kind &&
+    a.carriesContext === b.carriesContext &&
+    a.via === b.via &&
+    a.reason === b.reason &&
+    a.route === b.route
+  );
 }
 
 /** A URL without its query string and fragment (they often carry secrets). */

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { throwIfAny, TracingWarning, warning } from '../../core/errors';
-import { coveredByPolicy, isTracedConstruct } from '../../core/markers';
+import { coveredByPolicy, isTracedConstruct, optedOutReason, policyCanTrace } from '../../core/markers';
 import type { TraceEdge } from '../../trace-map/trace-edge';
 import { TraceEdges } from '../../trace-map/trace-edges';
 
@@ -65,7 +65,9 @@ export interface UntracedOptOut {
 
 /**
  * The problems with a consumer's traced state: an untraced consumer needs `untraced` with a
- * reason; a traced one must not have it.
+ * reason; a traced one must not have it. A consumer a `TracingPolicy` can trace (a Node.js
+ * `lambda.Function`) is checked at synth instead, when every policy has run, whether the policy
+ * was added before the wiring or after it (see `checkTracedAtSynth`).
  */
 export function consumerTracingErrors(
   what: string,
@@ -73,22 +75,53 @@ export function consumerTracingErrors(
   untraced: UntracedOptOut | undefined,
 ): string[] {
   const traced = isTracedConstruct(consumer);
-  if (!traced && untraced === undefined && coveredByPolicy(consumer)) {
-    return []; // a TracingPolicy of an enclosing scope traces it at synth
+  if (!traced && untraced === undefined && policyCanTrace(consumer)) {
+    return [];
   }
   if (traced && untraced !== undefined) {
     return [`${what} ${consumer.node.path} is a TracedFunction: remove untraced`];
   }
   if (!traced && untraced === undefined) {
-    return [
-      `${what} ${consumer.node.path} is not a TracedFunction, so its spans would not continue the trace of ` +
-        'the messages it reads; make it a TracedFunction (or pass { untraced: { reason } } to accept the broken trace)',
-    ];
+    return [untracedConsumerMessage(what, consumer)];
   }
   if (!traced && (typeof untraced?.reason !== 'string' || untraced.reason.trim() === '')) {
     return [`untraced.reason must say why ${consumer.node.path} may break the trace (got an empty reason)`];
   }
   return [];
+}
+
+/**
+ * For a consumer a `TracingPolicy` could trace and no `untraced` opt-out: a synth-time check on
+ * the queue or topic that it was traced (by the policy, whenever it was added).
+ */
+export function checkTracedAtSynth(
+  source: IConstruct,
+  label: string,
+  what: string,
+  consumer: IConstruct,
+  untraced: UntracedOptOut | undefined,
+): void {
+  if (untraced !== undefined || isTracedConstruct(consumer) || !policyCanTrace(consumer)) return;
+  source.node.addValidation({
+    validate: () =>
+      isTracedConstruct(consumer) ? [] : [`${label}: ${untracedConsumerMessage(what, consumer)}`],
+  });
+}
+
+function untracedConsumerMessage(what: string, consumer: IConstruct): string {
+  const optedOut = optedOutReason(consumer);
+  const how = policyCanTrace(consumer)
+    ? 'make it a TracedFunction, add a TracingPolicy to a scope above it (Aspects.of(app).add(new TracingPolicy()), ' +
+      'before or after this wiring)'
+    : optedOut !== undefined
+      ? `it was opted out of the TracingPolicy (${optedOut}), so make it a TracedFunction`
+      : consumer instanceof lambda.Function
+        ? `a TracingPolicy traces only Node.js functions (its runtime is ${consumer.runtime.name}), so make it a TracedFunction`
+        : 'make it a TracedFunction';
+  return (
+    `${what} ${consumer.node.path} is not a TracedFunction, so its spans would not continue the trace of ` +
+    `the messages it reads; ${how} (or pass { untraced: { reason } } to accept the broken trace)`
+  );
 }
 
 /** Records an edge of the trace map. */
@@ -180,7 +213,8 @@ export function grantProducer(
     producer.addEnvironment(name, how.value);
     rememberProducerVariable(producer, name, target);
   }
-  recordEdge(target, producerEdge(producer, target, how.kind));
+  // Read at synth: a TracingPolicy added after this call traces the producer too.
+  TraceEdges.of(target)._addDeferred(() => producerEdge(producer, target, how.kind));
   return grant;
 }
 

@@ -296,14 +296,36 @@ describe('TracedQueue.addConsumer', () => {
     );
   });
 
-  test('an untraced consumer is an error that says the fix', () => {
+  test('an untraced Node.js consumer and no policy: the synth fails, naming the fixes (a policy, before or after the wiring)', () => {
     const { stack } = newStack();
     const queue = new TracedQueue(stack, 'Reconciliation');
     const legacy = plainFunction(stack, 'Legacy');
-    expect(() => queue.addConsumer(legacy)).toThrow(
+    // A TracingPolicy added later (where apps add their Aspects) would trace it: known only at synth.
+    expect(() => queue.addConsumer(legacy)).not.toThrow();
+    expect(() => Template.fromStack(stack)).toThrow(
       'TracedQueue TestStack/Reconciliation: consumer TestStack/Legacy is not a TracedFunction, so its spans ' +
-        'would not continue the trace of the messages it reads; make it a TracedFunction (or pass ' +
+        'would not continue the trace of the messages it reads; make it a TracedFunction, add a TracingPolicy to ' +
+        'a scope above it (Aspects.of(app).add(new TracingPolicy()), before or after this wiring) (or pass ' +
         '{ untraced: { reason } } to accept the broken trace)',
+    );
+  });
+
+  test('a consumer no policy can trace is an error at once: another runtime, an imported function', () => {
+    const { stack } = newStack();
+    const queue = new TracedQueue(stack, 'Reconciliation');
+    const python = plainFunction(stack, 'Python', {
+      runtime: lambda.Runtime.PYTHON_3_13,
+      code: lambda.Code.fromInline('def handler(e, c): pass'),
+    });
+    expect(() => queue.addConsumer(python)).toThrow(
+      'TracedQueue TestStack/Reconciliation: consumer TestStack/Python is not a TracedFunction, so its spans ' +
+        'would not continue the trace of the messages it reads; a TracingPolicy traces only Node.js functions ' +
+        '(its runtime is python3.13), so make it a TracedFunction (or pass { untraced: { reason } } to accept ' +
+        'the broken trace)',
+    );
+    const imported = lambda.Function.fromFunctionName(stack, 'Imported', 'legacy-consumer');
+    expect(() => queue.addConsumer(imported)).toThrow(
+      /consumer TestStack\/Imported is not a TracedFunction, .*; make it a TracedFunction \(or pass/,
     );
     Template.fromStack(stack).resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
   });
@@ -358,7 +380,11 @@ describe('TracedQueue.addConsumer', () => {
   test('several consumer problems in one error', () => {
     const { stack } = newStack();
     const queue = new TracedQueue(stack, 'Q');
-    const legacy = plainFunction(stack, 'Legacy', { timeout: Duration.minutes(5) });
+    const legacy = plainFunction(stack, 'Legacy', {
+      timeout: Duration.minutes(5),
+      runtime: lambda.Runtime.PYTHON_3_13,
+      code: lambda.Code.fromInline('def handler(e, c): pass'),
+    });
     expect(() => queue.addConsumer(legacy, { reportBatchItemFailures: false })).toThrow(
       /TracedQueue TestStack\/Q:\n {2}- consumer TestStack\/Legacy is not a TracedFunction.*\n {2}- reportBatchItemFailures.*\n {2}- visibilityTimeout/,
     );

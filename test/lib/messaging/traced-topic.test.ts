@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { buildTraceMap, TracedFunction, TracedQueue, TracedTopic, TraceEdges } from '../../../lib';
@@ -201,8 +202,12 @@ describe('TracedTopic.addFunctionSubscription', () => {
     const { stack } = newStack();
     const topic = new TracedTopic(stack, 'Payments');
     const legacy = plainFunction(stack, 'Legacy');
-    expect(() => topic.addFunctionSubscription(legacy)).toThrow(
-      /TracedTopic TestStack\/Payments: subscriber TestStack\/Legacy is not a TracedFunction.*make it a TracedFunction \(or pass \{ untraced: \{ reason \} \}/,
+    const python = plainFunction(stack, 'Python', {
+      runtime: lambda.Runtime.PYTHON_3_13,
+      code: lambda.Code.fromInline('def handler(e, c): pass'),
+    });
+    expect(() => topic.addFunctionSubscription(python)).toThrow(
+      /TracedTopic TestStack\/Payments: subscriber TestStack\/Python is not a TracedFunction.*a TracingPolicy traces only Node.js functions.*make it a TracedFunction \(or pass \{ untraced: \{ reason \} \}/,
     );
     topic.addFunctionSubscription(legacy, { untraced: { reason: 'a third-party webhook relay' } });
     Annotations.fromStack(stack).hasWarning(
