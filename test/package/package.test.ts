@@ -52,3 +52,20 @@ test('every @opentelemetry package is pinned exactly, on the 2.x line', () => {
     }
   }
 });
+
+test('typesVersions give module resolution node10 (module: commonjs) the types of each subpath export', () => {
+  for (const subpath of ['runtime', 'check']) {
+    expect(pkg.typesVersions['*'][subpath]).toEqual([pkg.exports[`./${subpath}`].types.replace(/^\.\//, '')]);
+  }
+});
+
+test('a construct user installs no AWS SDK client: the check bundles them or takes them as optional peers', () => {
+  expect(Object.keys(pkg.dependencies).filter((name) => name.startsWith('@aws-sdk/'))).toEqual([]);
+  const peers = Object.keys(pkg.peerDependencies).filter((name) => name.startsWith('@aws-sdk/'));
+  expect(peers.length).toBeGreaterThan(0);
+  for (const name of peers) {
+    expect(pkg.peerDependenciesMeta[name]).toEqual({ optional: true });
+    expect(pkg.devDependencies[name]).toBeDefined();
+  }
+  expect(pkg.scripts.build).toMatch(/&& tsx bin\/setup\/build-bundles\.ts$/);
+});

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import {
-  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -10,12 +9,13 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { copyRepoFiles, repoFiles, ROOT } from './pack-helpers';
 
 // The README's "Use it in your app": its two code blocks, written as a user would (bin/app.ts and
 // src/create-order.ts), synthesized with the package's constructs. The app must come out traced.
 
-const root = join(__dirname, '..', '..');
+const root = ROOT;
 
 function useItBlocks(): string[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -38,20 +38,7 @@ test("the README's smallest app synthesizes one traced function exporting to X-R
     for (const name of readdirSync(join(root, 'node_modules'))) {
       symlinkSync(join(root, 'node_modules', name), join(modules, name));
     }
-    const tracked = execFileSync(
-      'git',
-      ['ls-files', '-z', '--cached', '--others', '--exclude-standard', 'lib', 'layer', 'package.json'],
-      {
-        cwd: root,
-        encoding: 'utf8',
-      },
-    )
-      .split('\0')
-      .filter((f) => f !== '');
-    for (const file of tracked) {
-      mkdirSync(dirname(join(modules, 'cdk-serverless-tracing', file)), { recursive: true });
-      cpSync(join(root, file), join(modules, 'cdk-serverless-tracing', file));
-    }
+    copyRepoFiles(repoFiles('lib', 'layer', 'package.json'), join(modules, 'cdk-serverless-tracing'));
     mkdirSync(join(work, 'bin'));
     mkdirSync(join(work, 'src'));
     writeFileSync(join(work, 'bin', 'app.ts'), app);
