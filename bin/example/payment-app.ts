@@ -1,4 +1,13 @@
-import { App, AspectPriority, Aspects, Duration, Environment, Stage, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  App,
+  AspectPriority,
+  Aspects,
+  Duration,
+  Environment,
+  Stage,
+  Validations,
+} from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { TracingExporter, TracingPolicy, TracingSettings, TransactionSearch } from '../../lib';
@@ -87,6 +96,12 @@ export function paymentApp(app: App, options: PaymentAppOptions = {}): PaymentAp
   // rules report what would break a trace or leak cost.
   for (const stage of [prodStage, devStage]) {
     Aspects.of(stage).add(new TracingPolicy(), { priority: AspectPriority.MUTATING });
+    // Without an env, the library cannot tell that both stages' TransactionSearch.enable() go to
+    // different accounts, and warns: here each stage is deployed to its own account.
+    Annotations.of(stage).acknowledgeWarning(
+      'cdk-serverless-tracing:transactionSearchUnknownAccount',
+      'Prod and Dev are deployed to their own accounts, each with its own Transaction Search',
+    );
   }
 
   return {

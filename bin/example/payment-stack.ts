@@ -7,7 +7,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import {
   DrillExpectation,
@@ -200,20 +199,9 @@ export class PaymentStack extends Stack {
       this.canary.addAlarmAction(new cloudwatchActions.SnsAction(this.tracingAlarms));
     }
 
-    // cdk-nag (AwsSolutions) findings this example accepts, each with its reason. The traced
-    // functions and the canary have roles of their own (their log group only); CDK's
-    // AwsCustomResource provider function (the aws/spans log group of Transaction Search, one per
-    // stack) keeps CDK's default role.
-    const awsCustomResourceProvider = this.node.tryFindChild(
-      `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-    );
-    if (awsCustomResourceProvider) {
-      Validations.of(awsCustomResourceProvider).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          "CDK's AwsCustomResource provider function: CDK's default Lambda role (CloudWatch Logs CreateLogGroup/CreateLogStream/PutLogEvents only)",
-      });
-    }
+    // The cdk-nag (AwsSolutions) finding this example accepts, with its reason. What the library's
+    // own resources need (the X-Ray export policy, the aws/spans custom resources, the gateway) the
+    // library acknowledges itself, each with its reason.
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions::AwsSolutions-APIG4',
       reason:

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -26,6 +26,8 @@ import { attachCollector, renderFunctionCollectorConfig, tracingEnvironment } fr
 import { tracedBundling } from './private/bundling';
 import { tracedEntryPath, WRAPPER_EXPORT } from './private/entry';
 import { tracedExecutionRole } from './private/execution-role';
+import { DEFAULT_MEMORY_SIZE, DEFAULT_TIMEOUT } from './private/function-defaults';
+import { acknowledgeTracedFunction } from './private/nag';
 import { entryExportProblem, registerEntry } from './private/validate-entry';
 import { tracedFunctionErrors, tracedFunctionWarnings } from './private/validate-function';
 
@@ -87,6 +89,22 @@ export interface TracedFunctionProps extends nodejs.NodejsFunctionProps, Tracing
   readonly loggingFormat?: lambda.LoggingFormat;
 
   /**
+   * The memory of the function, in MB. The function and the collector extension share it, and
+   * Lambda gives CPU in proportion to it.
+   *
+   * @default 512, or the `memorySize` of the `TracingSettings` of an enclosing scope
+   */
+  readonly memorySize?: number;
+
+  /**
+   * How long an invocation may run. The export flush (`flushTimeout`) must fit under it.
+   *
+   * @default Duration.seconds(3) (Lambda's own), or the `timeout` of the `TracingSettings` of an
+   * enclosing scope
+   */
+  readonly timeout?: Duration;
+
+  /**
    * Bundling options, merged with the library's: your `define` and `esbuildArgs` are kept, the
    * library's own keys (the handler alias and export name) win.
    *
@@ -134,6 +152,10 @@ export class TracedFunction extends nodejs.NodejsFunction {
     const options = resolveTracingOptions(scope, id, props);
     const settings = TracingSettings.resolve(scope);
     const runtime = props.runtime ?? settings.runtime ?? DEFAULT_RUNTIME;
+    // Explicit, so that the template says what the function gets (cdk-nag Serverless-LambdaDefaultMemorySize
+    // and Serverless-LambdaDefaultTimeout); the reasons are in function-defaults.ts.
+    const memorySize = props.memorySize ?? settings.memorySize ?? DEFAULT_MEMORY_SIZE;
+    const timeout = props.timeout ?? settings.timeout ?? DEFAULT_TIMEOUT;
     const userEntry = props.entry ? path.resolve(props.entry) : undefined;
     const collectorConfig = renderFunctionCollectorConfig(options);
     const ours = tracingEnvironment(options, collectorConfig);
@@ -145,7 +167,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       handler: props.handler,
       hasCode: props.code !== undefined,
       runtime,
-      timeout: props.timeout,
+      timeout,
       loggingFormat: props.loggingFormat ?? settings.loggingFormat ?? DEFAULT_LOGGING_FORMAT,
       hasOwnLogGroup: props.logGroup !== undefined,
       logRetentionGiven: props.logRetention !== undefined,
@@ -172,6 +194,8 @@ export class TracedFunction extends nodejs.NodejsFunction {
     super(scope, id, {
       ...stripOwnProps(props),
       runtime,
+      memorySize,
+      timeout,
       entry: tracedEntryPath(),
       handler: WRAPPER_EXPORT,
       logGroup,
@@ -182,6 +206,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
     });
     markTraced(this);
     TraceEdges.of(this); // the app's trace map, written at synth
+    acknowledgeTracedFunction(this); // cdk-nag: no Lambda active tracing; no dead-letter queue when invoked synchronously
     this.tracingOptions = options;
     this.collectorConfig = collectorConfig;
     this.alwaysKeepRules = [...options.alwaysKeep];

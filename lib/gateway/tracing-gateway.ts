@@ -1,4 +1,5 @@
 import { Annotations, ArnFormat, Duration, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpNlbIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -204,6 +205,27 @@ const LOAD_BALANCER_DROPPED_BATCHES = 'LoadBalancerDroppedBatches';
 const LOAD_BALANCING_DEFAULTS = { minCount: 2, maxCount: 10, cpu: 512, memoryLimitMiB: 1024 } as const;
 /** The defaults of the sampling tier. */
 const SAMPLING_DEFAULTS = { minCount: 2, maxCount: 10, cpu: 1024, memoryLimitMiB: 2048 } as const;
+
+/**
+ * The access log line of the gateway's HTTP API (GatewayAccess.iam()): a JSON object of HTTP API
+ * access log variables, with the caller's identity (IAM authorization).
+ */
+const API_ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  caller: '$context.identity.caller',
+  httpMethod: '$context.httpMethod',
+  routeKey: '$context.routeKey',
+  protocol: '$context.protocol',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  error: '$context.error.message',
+  integrationError: '$context.integrationErrorMessage',
+} as const;
 
 /**
  * A tail-sampling gateway: the OpenTelemetry Collector (contrib image, pinned) on ECS Fargate
@@ -705,15 +727,24 @@ export class TracingGateway extends Construct implements IGatewayEndpoint, ec2.I
       description: `OTLP/HTTP traces into the tracing gateway ${this.node.path} (IAM authorization)`,
       createDefaultStage: false,
     });
-    // The $default stage: no stage name in the path the load balancer receives.
-    api.addStage('DefaultStage', {
+    // The $default stage: no stage name in the path the load balancer receives. Access logs are
+    // JSON lines (cdk-nag Serverless-APIGWStructuredLogging), one field per HTTP API variable.
+    const stage = api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(
           new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention }),
         ),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify(API_ACCESS_LOG_FIELDS)),
       },
+    });
+    Validations.of(stage).acknowledge({
+      id: 'Serverless::Serverless-APIGWDefaultThrottling',
+      reason:
+        "the API carries only the functions' span exports into the gateway, from IAM principals granted " +
+        'execute-api:Invoke on its one route (grantExport); a stage throttle would drop spans at peak ' +
+        "traffic, and the account's API Gateway throttle still applies",
     });
     const [route] = api.addRoutes({
       path: TRACES_PATH,

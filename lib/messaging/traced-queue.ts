@@ -14,6 +14,7 @@ import {
   finishConsumerWiring,
   grantProducer,
 } from './private/wiring';
+import { acknowledgeDeadLetterQueue, acknowledgeSqsEventSource } from './private/dead-letters';
 import { resolveQueueOptions, ResolvedQueueOptions } from './private/queue-defaults';
 import {
   queueConsumerErrors,
@@ -91,6 +92,7 @@ export class TracedQueue extends sqs.QueueBase {
         queueName: deadLetterQueueName(props.queueName),
         retentionPeriod: options.deadLetterRetentionPeriod,
       });
+    if (!props.deadLetterQueue) acknowledgeDeadLetterQueue(this.deadLetterQueue);
     this.queue = new sqs.Queue(this, 'Queue', {
       ...secure,
       queueName: props.queueName,
@@ -172,6 +174,7 @@ export class TracedQueue extends sqs.QueueBase {
       reportBatchItemFailures: true,
     });
     consumer.addEventSource(source);
+    acknowledgeSqsEventSource(consumer, source);
     if (alwaysKeep) {
       (consumer as unknown as AlwaysKeepTarget).addAlwaysKeep(AlwaysKeep.queue(this.queue));
     }

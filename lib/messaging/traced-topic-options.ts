@@ -77,9 +77,11 @@ export interface TracedSubscriptionOptions {
   readonly filterPolicyWithMessageBody?: { [attribute: string]: sns.FilterOrPolicy };
 
   /**
-   * Where SNS puts the messages it could not deliver.
+   * Where SNS puts the messages it could not deliver (the subscription's redrive policy).
    *
-   * @default - none: SNS retries, then drops the message
+   * @default - a queue subscription: the queue's own dead-letter queue; a function subscription:
+   * the function's dead-letter queue (a `TracedFunction` without one gets one, which also takes the
+   * events Lambda could not process after its retries), else a queue for the subscription
    */
   readonly deadLetterQueue?: sqs.IQueue;
 }

@@ -14,6 +14,7 @@ import {
   grantProducer,
   recordEdge,
 } from './private/wiring';
+import { functionSubscriptionDeadLetterQueue } from './private/dead-letters';
 import { resolveTopicOptions, ResolvedTopicOptions, SNS_MANAGED_KEY_ALIAS } from './private/topic-defaults';
 import { queueSubscriptionErrors, tracedTopicErrors, tracedTopicWarnings } from './private/validate-topic';
 import { TracedProducerOptions } from './traced-queue-options';
@@ -123,14 +124,6 @@ export class TracedTopic extends sns.TopicBase {
   }
 
   /**
-   * Subscribe anything to the topic, as `sns.Topic.addSubscription` does: no check and no edge
-   * in the trace map. Prefer `addQueueSubscription` and `addFunctionSubscription`.
-   */
-  public override addSubscription(subscription: sns.ITopicSubscription): sns.Subscription {
-    return this.topic.addSubscription(subscription);
-  }
-
-  /**
    * Subscribe a traced queue. Raw delivery is the default, so the `traceparent` message
    * attribute the producer set arrives as an SQS message attribute; with `rawMessageDelivery:
    * false` the queue receives the SNS envelope, which the consumer runtime reads too.
@@ -154,7 +147,9 @@ export class TracedTopic extends sns.TopicBase {
         rawMessageDelivery: raw,
         filterPolicy: options.filterPolicy,
         filterPolicyWithMessageBody: options.filterPolicyWithMessageBody,
-        deadLetterQueue: options.deadLetterQueue,
+        // SNS delivers asynchronously: a message it cannot deliver for good goes to the queue's own
+        // dead-letter queue (cdk-nag Serverless-SNSRedrivePolicy).
+        deadLetterQueue: options.deadLetterQueue ?? queue.deadLetterQueue,
       }),
     );
     recordEdge(this, {
@@ -177,8 +172,15 @@ export class TracedTopic extends sns.TopicBase {
   ): sns.Subscription {
     const { untraced, ...subscriptionProps } = options;
     throwIfAny(`TracedTopic ${this.node.path}`, consumerTracingErrors('subscriber', subscriber, untraced));
-    const subscription = this.topic.addSubscription(
-      new subscriptions.LambdaSubscription(subscriber, subscriptionProps),
+    // Bound to this construct, not to the topic it wraps: the subscription's id under the function
+    // is the topic's id, and every wrapped topic's is 'Topic' (a function subscribed to two traced
+    // topics would get the same id twice).
+    const subscription = super.addSubscription(
+      new subscriptions.LambdaSubscription(subscriber, {
+        ...subscriptionProps,
+        deadLetterQueue:
+          subscriptionProps.deadLetterQueue ?? functionSubscriptionDeadLetterQueue(subscriber, this),
+      }),
     );
     checkTracedAtSynth(this, `TracedTopic ${this.node.path}`, 'subscriber', subscriber, untraced);
     finishConsumerWiring(this, subscriber, 'sns-to-lambda', untraced);

@@ -1,4 +1,4 @@
-import { Annotations, Aspects, IAspect, Stack, Stage, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, IAspect, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
@@ -33,7 +33,11 @@ export interface TracingPolicyProps extends TracingSettingsProps {
   readonly traceCustomResources?: boolean;
 
   /**
-   * Report the rules (`TRACING_RULES`) as errors and warnings on the constructs they find.
+   * Report the rules (`TRACING_RULES`) as annotations on the constructs they find: an error
+   * (the synth fails) for an error rule, a warning `cdk-serverless-tracing:<id>` for a warning
+   * rule, an info line for an acknowledged finding. The rules that a `TracingRulesValidation`
+   * registered on an enclosing App or Stage checks are left to it, so a finding is reported once.
+   * `false`: the policy only traces (report the rules with the plugin, or a `TracingRulesReport`).
    *
    * @default true
    */
@@ -150,6 +154,11 @@ export class TracingPolicy implements IAspect {
       return;
     }
     markTraced(fn);
+    // cdk-nag: the function is traced now, with OpenTelemetry (the function's other findings are its owner's).
+    Validations.of(fn).acknowledge({
+      id: 'Serverless::Serverless-LambdaTracing',
+      reason: POLICY_TRACING_REASON,
+    });
 
     const collectorConfig = renderFunctionCollectorConfig(options);
     const existing = environmentNames(fn);
@@ -171,6 +180,13 @@ export class TracingPolicy implements IAspect {
     giveLogGroup(fn, cfn, options);
   }
 }
+
+/** Why a function the policy traced has no Lambda active tracing (cdk-nag `Serverless-LambdaTracing`). */
+const POLICY_TRACING_REASON =
+  'traced with OpenTelemetry by the TracingPolicy of cdk-serverless-tracing (its layer and collector): the ' +
+  "spans go through the collector to the configured backend (X-Ray's OTLP endpoint with Transaction " +
+  "Search, or any OTLP endpoint); Lambda active tracing would only add Lambda's own X-Ray segments, in a " +
+  'trace of their own';
 
 /**
  * The names of the environment variables a function was given (the L2 keeps them in a private

@@ -12,9 +12,12 @@ import {
 import { IConstruct } from 'constructs';
 import { isTracedConstruct } from '../core/markers';
 import { PACKAGE_ROOT } from '../core/package-paths';
+import { RuleAcknowledgement, RULES_NAMESPACE } from './acknowledge';
 import { findingsOn } from './private/findings';
 import { RuleContext, RuleLevel, TracingRule } from './rule';
 import { TRACING_RULES } from './rules';
+
+const RULES_VALIDATION = Symbol.for('cdk-serverless-tracing.rules-validation');
 
 /** Props of a `TracingRulesValidation`. */
 export interface TracingRulesValidationProps {
@@ -35,19 +38,29 @@ export interface TracingRulesValidationProps {
 
 /**
  * The tracing rules as a CDK policy validation plugin: after synthesis it evaluates the same
- * rules, with the same acknowledgements (`acknowledgeRule`), on every construct of the stacks it
- * validates, and reports each finding as a violation: the rule id, its summary and the finding,
- * the fix, the severity (`error` or `warning`), and the resource's logical id and template. Any
- * error fails the synth; warnings are printed and do not. Acknowledged findings are left out (the
- * report's metadata lists them). `Validations.of(scope).acknowledge({ id:
- * 'cdk-serverless-tracing::<id>', reason })`, CDK's own acknowledgement, suppresses a finding too.
+ * rules, with the same acknowledgements, on every construct of the stacks it validates, and
+ * reports each finding as a violation: the rule id, its summary and the finding, the fix, the
+ * severity (`error` or `warning`), and the resource's logical id and template. Any error fails the
+ * synth; warnings are printed and do not. Findings acknowledged with `acknowledgeRule` are left
+ * out (the report's metadata lists them); those acknowledged with CDK's own
+ * `Validations.of(scope).acknowledge({ id: 'cdk-serverless-tracing::<id>', reason })` are
+ * suppressed by CDK (the report lists them as suppressed, with the reason).
+ *
+ * Registered on an App or a Stage, it is what reports the rules it checks there: a `TracingPolicy`
+ * (or a `TracingRulesReport`) under that App or Stage leaves those rules to it, so each finding is
+ * reported once.
  *
  * @example
  * Validations.of(app).addPlugins(new TracingRulesValidation());
  */
 export class TracingRulesValidation implements IPolicyValidationPlugin {
+  /** Whether a validation plugin is a `TracingRulesValidation` (of any copy of this library). */
+  public static isTracingRulesValidation(x: unknown): x is TracingRulesValidation {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[RULES_VALIDATION] === true;
+  }
+
   /** The plugin name in the validation report. */
-  public readonly name = 'cdk-serverless-tracing';
+  public readonly name = RULES_NAMESPACE;
 
   /** The version of this library. */
   public readonly version?: string = packageVersion();
@@ -59,6 +72,7 @@ export class TracingRulesValidation implements IPolicyValidationPlugin {
   private readonly context: RuleContext;
 
   constructor(props: TracingRulesValidationProps = {}) {
+    Object.defineProperty(this, RULES_VALIDATION, { value: true });
     this.rules = props.rules ?? TRACING_RULES;
     this.ruleIds = this.rules.map((r) => r.id);
     const isTraced = props.isTraced ?? isTracedConstruct;
@@ -76,17 +90,20 @@ export class TracingRulesValidation implements IPolicyValidationPlugin {
         continue; // not in a stack this plugin validates
       }
       for (const finding of findingsOn(node, this.rules, this.context)) {
-        if (finding.acknowledgement) {
+        const resource = violatingResource(node, stack, templatePath);
+        if (finding.acknowledgement && !suppressedByCdk(finding.acknowledgement, node, stack)) {
           acknowledged[`acknowledged ${finding.rule.id} at ${node.node.path}`] =
             finding.acknowledgement.reason;
           continue;
         }
+        // A finding acknowledged with CDK's own id (`cdk-serverless-tracing::<id>`) is reported:
+        // CDK suppresses it, and lists it with its reason in the report's suppressed violations.
         violations.push({
           ruleName: finding.rule.id,
           description: `${finding.rule.summary} ${capitalize(finding.message)}.`,
           fix: finding.rule.fix,
           severity: finding.rule.level,
-          violatingResources: [violatingResource(node, stack, templatePath)],
+          violatingResources: [resource],
         });
       }
     }
@@ -98,14 +115,31 @@ export class TracingRulesValidation implements IPolicyValidationPlugin {
   }
 }
 
+/**
+ * Whether CDK suppresses the violation of an acknowledged finding itself: an acknowledgement
+ * given with `Validations.of(scope).acknowledge({ id: 'cdk-serverless-tracing::<id>' })` on the
+ * violating resource or a scope above it (CDK matches the construct path of the resource).
+ */
+function suppressedByCdk(acknowledgement: RuleAcknowledgement, node: IConstruct, stack: Stack): boolean {
+  if (acknowledgement.source !== 'validations') return false;
+  const resource = resourceOf(node);
+  const path = resource && !stack.nested ? resource.node.path : node.node.path;
+  const at = acknowledgement.scopePath === '<app>' ? '' : acknowledgement.scopePath;
+  return at === '' || path === at || path.startsWith(`${at}/`);
+}
+
+/** The construct's `CfnResource`: itself or its default child. */
+function resourceOf(node: IConstruct): CfnResource | undefined {
+  return node instanceof CfnResource
+    ? node
+    : node.node.defaultChild instanceof CfnResource
+      ? node.node.defaultChild
+      : undefined;
+}
+
 /** The resource of a finding: the construct's `CfnResource` (itself or its default child). */
 function violatingResource(node: IConstruct, stack: Stack, templatePath: string): PolicyViolatingResource {
-  const resource =
-    node instanceof CfnResource
-      ? node
-      : node.node.defaultChild instanceof CfnResource
-        ? node.node.defaultChild
-        : undefined;
+  const resource = resourceOf(node);
   if (resource && !stack.nested) {
     return { resourceLogicalId: stack.resolve(resource.logicalId) as string, templatePath, locations: [] };
   }

@@ -47,7 +47,27 @@ export interface TracingSettingsProps extends TracingOptions {
    * @default lambda.LoggingFormat.JSON
    */
   readonly loggingFormat?: lambda.LoggingFormat;
+
+  /**
+   * The memory, in MB, of the `TracedFunction`s under this scope (128 to 10,240); a function's
+   * own `memorySize` overrides it. The function and the collector extension share it, and Lambda
+   * gives CPU in proportion to it. Functions a `TracingPolicy` traces keep theirs.
+   *
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * The timeout of the `TracedFunction`s under this scope (1 second to 15 minutes); a function's
+   * own `timeout` overrides it. Functions a `TracingPolicy` traces keep theirs.
+   *
+   * @default Duration.seconds(3), Lambda's own
+   */
+  readonly timeout?: Duration;
 }
+
+/** The memory Lambda allows a function, in MB. */
+const MEMORY_SIZE = { min: 128, max: 10240 } as const;
 
 /** A sampling budget and the scope that set it. */
 export interface SamplingBudget {
@@ -167,6 +187,25 @@ function settingsErrors(options: TracingSettingsProps): string[] {
     if (ms < 60_000 || ms > Duration.days(14).toMilliseconds()) {
       errors.push(
         `deadLetterRetentionPeriod must be from 60 seconds to 14 days, what SQS allows (got ${dlq.toHumanString()})`,
+      );
+    }
+  }
+  const memory = options.memorySize;
+  if (
+    memory !== undefined &&
+    !Token.isUnresolved(memory) &&
+    (!Number.isInteger(memory) || memory < MEMORY_SIZE.min || memory > MEMORY_SIZE.max)
+  ) {
+    errors.push(
+      `memorySize must be a whole number of MB from ${MEMORY_SIZE.min} to ${MEMORY_SIZE.max}, what Lambda allows (got ${memory})`,
+    );
+  }
+  const timeout = options.timeout;
+  if (timeout !== undefined && !timeout.isUnresolved()) {
+    const ms = timeout.toMilliseconds();
+    if (ms < 1000 || ms > Duration.minutes(15).toMilliseconds()) {
+      errors.push(
+        `timeout must be from 1 second to 15 minutes, what Lambda allows (got ${timeout.toHumanString()})`,
       );
     }
   }

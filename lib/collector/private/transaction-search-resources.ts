@@ -7,6 +7,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { TransactionSearch, TransactionSearchKind } from '../transaction-search';
 import { WARNING_PREFIX } from '../../core/constants';
+import { TracingWarning, warning } from '../../core/errors';
 
 /** The id of the per-stack child that holds the Transaction Search resources. */
 export const TRANSACTION_SEARCH_ID = 'CdkServerlessTracingTransactionSearch';
@@ -75,9 +76,15 @@ export function transactionSearchResources(
   if (problem) {
     throw new Error(`${kind} ${fn.node.path} has invalid props:\n  - ${problem}`);
   }
-  return existing instanceof TransactionSearchResources
-    ? existing
-    : new TransactionSearchResources(stack, fn, transactionSearch, logRetention);
+  if (existing instanceof TransactionSearchResources) {
+    return existing;
+  }
+  const caution = otherStagesWarning(stack, transactionSearch);
+  const created = new TransactionSearchResources(stack, fn, transactionSearch, logRetention);
+  if (caution) {
+    Annotations.of(created).addWarningV2(caution.id, caution.message);
+  }
+  return created;
 }
 
 /** The per-stack Transaction Search resources (see `TransactionSearch`). */
@@ -185,11 +192,17 @@ export class TransactionSearchResources extends Construct {
       cr.AwsCustomResourcePolicy.fromStatements([
         new iam.PolicyStatement({ actions: [action], resources: logGroupArns }),
       ]);
-    // The provider function is one per stack, shared by every AwsCustomResource: give it a log
-    // group with a retention when this is the first one (else it is the user's, with their settings).
-    const logGroup = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID)
-      ? undefined
-      : new logs.LogGroup(this, 'ProviderLogGroup', { retention: this.logRetention });
+    // The provider function is one per stack, shared by every AwsCustomResource. When this is the
+    // first one, the provider is the library's: a log group with a retention, a role that may write
+    // to it only (not CDK's default role with AWSLambdaBasicExecutionRole, logs on '*': cdk-nag
+    // AwsSolutions-IAM4) and an explicit memory. Else it is the user's, with their settings.
+    const ours = !stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    const logGroup = ours
+      ? new logs.LogGroup(this, 'ProviderLogGroup', { retention: this.logRetention })
+      : undefined;
+    const provider: Pick<cr.AwsCustomResourceProps, 'role' | 'memorySize'> = logGroup
+      ? { role: providerRole(this, logGroup), memorySize: PROVIDER_MEMORY_SIZE }
+      : {};
 
     const createLogGroup = new cr.AwsCustomResource(this, 'SpansLogGroup', {
       resourceType: 'Custom::SpansLogGroup',
@@ -204,6 +217,7 @@ export class TransactionSearchResources extends Construct {
       policy: only('logs:CreateLogGroup'),
       installLatestAwsSdk: false,
       logGroup,
+      ...provider,
     });
 
     const infinite = !Token.isUnresolved(retention) && retention === logs.RetentionDays.INFINITE;
@@ -227,7 +241,9 @@ export class TransactionSearchResources extends Construct {
       policy: only(infinite ? 'logs:DeleteRetentionPolicy' : 'logs:PutRetentionPolicy'),
       installLatestAwsSdk: false,
       logGroup,
+      ...provider,
     });
+    if (ours) acknowledgeProvider(stack);
     // cdk-nag names the finding by the ARN as the template has it: the region and the account as
     // pseudo parameters in an environment-agnostic stack, as values in one with an environment.
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
@@ -243,6 +259,50 @@ export class TransactionSearchResources extends Construct {
       setRetention.node.addDependency(this.config);
     }
   }
+}
+
+/**
+ * The memory of the custom resources' function when the library creates it (MB): Lambda's own
+ * default, explicit. It runs during deployments only, for one CloudWatch Logs call each time.
+ */
+const PROVIDER_MEMORY_SIZE = 128;
+
+/**
+ * The role of the custom resources' function when the library creates it: assumed by Lambda, and
+ * allowed to write to the function's own log group only; the `AwsCustomResource`s add their calls'
+ * permissions to it (here, on `aws/spans` only).
+ */
+function providerRole(scope: Construct, logGroup: logs.ILogGroup): iam.Role {
+  const role = new iam.Role(scope, 'ProviderRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description:
+      "The role of CDK's AwsCustomResource function for the aws/spans log group (cdk-serverless-tracing)",
+  });
+  logGroup.grantWrite(role);
+  return role;
+}
+
+/**
+ * What cdk-nag reports on the custom resources' function the library created, and the library
+ * accepts, with the reason.
+ */
+function acknowledgeProvider(stack: Stack): void {
+  const provider = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+  if (!provider) return;
+  Validations.of(provider).acknowledge(
+    {
+      id: 'Serverless::Serverless-LambdaDLQ',
+      reason:
+        "CDK's AwsCustomResource function, invoked by CloudFormation during a deployment: a failed call " +
+        'fails the deployment (the function reports it to CloudFormation); there is nothing to replay later',
+    },
+    {
+      id: 'Serverless::Serverless-LambdaTracing',
+      reason:
+        "CDK's AwsCustomResource function runs during deployments only, one CloudWatch Logs call at a time: " +
+        'deployment plumbing, left untraced like every CDK custom resource function',
+    },
+  );
 }
 
 /** The functions of one stack share its Transaction Search resources, so they must ask alike. */
@@ -302,6 +362,36 @@ function otherStacksProblem(stack: Stack, wanted: TransactionSearch): string | u
     }
   }
   return undefined;
+}
+
+/**
+ * Two stages without a concrete account and region that each turn Transaction Search on: they
+ * deploy wherever the credentials of the deploy point, and when that is one account and region
+ * the second deploy fails. Not knowable at synth, so a warning that names both stacks and the fix;
+ * an app whose stages go to their own accounts acknowledges it
+ * (`Annotations.of(stage).acknowledgeWarning(id, reason)`).
+ */
+function otherStagesWarning(stack: Stack, wanted: TransactionSearch): TracingWarning | undefined {
+  if (wanted.kind !== TransactionSearchKind.ENABLE || !agnostic(stack)) return undefined;
+  const other = (byApp.get(stack.node.root) ?? []).find(
+    (o) =>
+      o.transactionSearch.kind === TransactionSearchKind.ENABLE &&
+      agnostic(Stack.of(o)) &&
+      Stage.of(Stack.of(o)) !== Stage.of(stack),
+  );
+  if (!other) return undefined;
+  return warning(
+    'transactionSearchUnknownAccount',
+    `stacks '${Stack.of(other).node.path}' and '${stack.node.path}' both use TransactionSearch.enable() and ` +
+      'have no concrete account and region (env): if they deploy to the same account and region, the second ' +
+      'deploy fails (Transaction Search exists once per account and region). Give their stages an env ' +
+      '({ account, region }), or use TransactionSearch.alreadyEnabled() in one of them',
+  );
+}
+
+/** A stack without a concrete account or region. */
+function agnostic(stack: Stack): boolean {
+  return Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
 }
 
 function sameSettings(a: TransactionSearch, b: TransactionSearch): boolean {

@@ -205,11 +205,17 @@ describe('TracingExporter.xray with TransactionSearch.enable()', () => {
         ]),
       },
     });
-    const providerRole = idOf(template, 'AWS::IAM::Role', 'AWS679f53fac002430cb0da5b7982bd2287');
+    // The library's role for the provider function (not CDK's default with AWSLambdaBasicExecutionRole).
+    const providerRole = idOf(
+      template,
+      'AWS::IAM::Role',
+      'CdkServerlessTracingTransactionSearchProviderRole',
+    );
     const providerPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
       JSON.stringify(p.Properties.Roles).includes(providerRole),
     );
-    expect(providerPolicies).toHaveLength(2);
+    // The two calls' policies and the role's own: writing to its log group.
+    expect(providerPolicies).toHaveLength(3);
     expect(JSON.stringify(providerPolicies)).not.toContain('"*"');
   });
 
@@ -424,13 +430,38 @@ describe('Transaction Search across the stacks of an app', () => {
     );
   });
 
-  test('two stages (dev, prod) without a concrete env each enabling it: fine, stages deploy on their own', () => {
+  test('two stages (dev, prod) without a concrete env each enabling it: a warning naming both and the fix (the account is known only at deploy)', () => {
     const app = newApp();
     const dev = new Stack(new Stage(app, 'Dev'), 'Payments');
     const prod = new Stack(new Stage(app, 'Prod'), 'Payments');
     xrayFn(dev, 'Fn', TransactionSearch.enable({ indexingPercentage: 100 }));
     xrayFn(prod, 'Fn', TransactionSearch.enable());
     Template.fromStack(prod).resourceCountIs('AWS::XRay::TransactionSearchConfig', 1);
+    Annotations.fromStack(prod).hasWarning(
+      '*',
+      "stacks 'Dev/Payments' and 'Prod/Payments' both use TransactionSearch.enable() and have no concrete " +
+        'account and region (env): if they deploy to the same account and region, the second deploy fails ' +
+        '(Transaction Search exists once per account and region). Give their stages an env ({ account, region }), ' +
+        'or use TransactionSearch.alreadyEnabled() in one of them ' +
+        '[ack: cdk-serverless-tracing:transactionSearchUnknownAccount]',
+    );
+    Annotations.fromStack(dev).hasNoWarning('*', Match.stringLikeRegexp('TransactionSearch.enable'));
+  });
+
+  test('two stages with their own accounts each enabling it: no warning; the same account and region: an error naming both', () => {
+    const app = newApp();
+    const dev = new Stack(new Stage(app, 'Dev', { env: TEST_ENV }), 'Payments');
+    const prod = new Stack(
+      new Stage(app, 'Prod', { env: { ...TEST_ENV, account: '210987654321' } }),
+      'Payments',
+    );
+    xrayFn(dev, 'Fn', TransactionSearch.enable());
+    xrayFn(prod, 'Fn', TransactionSearch.enable());
+    Annotations.fromStack(prod).hasNoWarning('*', Match.stringLikeRegexp('TransactionSearch.enable'));
+    const staging = new Stack(new Stage(app, 'Staging', { env: TEST_ENV }), 'Payments');
+    expect(() => xrayFn(staging, 'Fn', TransactionSearch.enable())).toThrow(
+      /stacks 'Dev\/Payments' and 'Staging\/Payments' both use TransactionSearch.enable\(\) for the same account and region/,
+    );
   });
 
   test('enable() in one stack, alreadyEnabled() in the other: fine', () => {

@@ -1,10 +1,15 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   ExporterHeaderValue,
@@ -61,6 +66,10 @@ describe('TracedFunction defaults', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
       OPENTELEMETRY_COLLECTOR_CONFIG_URI: '/opt/cdk-serverless-tracing/collector.yaml',
     });
+  });
+
+  test('has an explicit memory (512 MB: the function and the collector share it) and timeout (3 seconds)', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512, Timeout: 3 });
   });
 
   test('gets its own log group with one month retention and JSON logs', () => {
@@ -544,5 +553,69 @@ describe('invalid props', () => {
     const { stack } = newStack();
     fn(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x' });
+  });
+});
+
+describe('cdk-nag: what a TracedFunction acknowledges, with the reason', () => {
+  /** The acknowledgements (`Validations.of(x).acknowledge`) on a construct and its resource, after the synth. */
+  function acknowledged(fnc: lambda.Function): Record<string, string> {
+    (fnc.node.root as App).synth(); // the aspects run at synth
+    const entries = [fnc, fnc.node.defaultChild!].flatMap((c) =>
+      c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY),
+    );
+    return Object.assign({}, ...entries.map((m) => m.data as Record<string, string>));
+  }
+
+  test('Serverless-LambdaTracing always: it is traced with OpenTelemetry, not Lambda active tracing', () => {
+    const { stack } = newStack();
+    const reasons = acknowledged(fn(stack, 'Fn'));
+    expect(reasons['Serverless::Serverless-LambdaTracing']).toMatch(
+      /^traced with OpenTelemetry by cdk-serverless-tracing/,
+    );
+  });
+
+  test('Serverless-LambdaDLQ when nothing invokes it asynchronously (an API, an SQS event source, nothing)', () => {
+    const { stack } = newStack();
+    const behindNothing = fn(stack, 'Fn');
+    const consumer = fn(stack, 'Consumer');
+    consumer.addEventSource(new SqsEventSource(new sqs.Queue(stack, 'Q')));
+    const api = fn(stack, 'Api');
+    api.addPermission('Api', { principal: new iam.ServicePrincipal('apigateway.amazonaws.com') });
+    for (const f of [behindNothing, consumer, api]) {
+      expect(acknowledged(f)['Serverless::Serverless-LambdaDLQ']).toMatch(
+        /^no asynchronous invoker of this function is declared in the app/,
+      );
+    }
+  });
+
+  test.each<[string, (stack: Stack, f: TracedFunction) => void]>([
+    [
+      'an SNS subscription',
+      (stack, f) => new sns.Topic(stack, 'T').addSubscription(new LambdaSubscription(f)),
+    ],
+    [
+      'an EventBridge rule',
+      (stack, f) =>
+        new events.Rule(stack, 'R', {
+          schedule: events.Schedule.rate(Duration.hours(1)),
+          targets: [new LambdaFunction(f)],
+        }),
+    ],
+    [
+      'an S3 notification',
+      (_, f) => f.addPermission('S3', { principal: new iam.ServicePrincipal('s3.amazonaws.com') }),
+    ],
+    ['an asynchronous invoke configuration', (_, f) => f.configureAsyncInvoke({ retryAttempts: 1 })],
+  ])('not Serverless-LambdaDLQ when it is invoked asynchronously: %s (the finding stays)', (_, wire) => {
+    const { stack } = newStack();
+    const f = fn(stack, 'Fn');
+    wire(stack, f);
+    expect(acknowledged(f)['Serverless::Serverless-LambdaDLQ']).toBeUndefined();
+  });
+
+  test('not Serverless-LambdaDLQ when it has a dead-letter queue (it complies)', () => {
+    const { stack } = newStack();
+    const f = fn(stack, 'Fn', { deadLetterQueueEnabled: true });
+    expect(acknowledged(f)['Serverless::Serverless-LambdaDLQ']).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, AspectPriority, Aspects, Stack, Stage } from 'aws-cdk-lib';
+import { App, AspectPriority, Aspects, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -329,5 +329,29 @@ describe('a policy and the Stages under it (Aspects stop at a Stage)', () => {
       template.Resources[Stack.of(prodFn).getLogicalId(prodFn.node.defaultChild as lambda.CfnFunction)]
         .Properties.Handler,
     ).toBe(SHIM);
+  });
+});
+
+describe('cdk-nag: what the policy acknowledges on a function it traces', () => {
+  const acknowledged = (fn: lambda.Function) =>
+    Object.assign(
+      {},
+      ...fn.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .map((m) => m.data as Record<string, string>),
+    ) as Record<string, string>;
+
+  test('Serverless-LambdaTracing, with the reason (traced with OpenTelemetry), and nothing else', () => {
+    const { app, stack } = newApp();
+    withPolicy(app);
+    const traced = assetFunction(stack, 'Cjs', 'cjs', 'index.handler');
+    const optedOut = assetFunction(stack, 'Vendor', 'cjs', 'index.handler');
+    TracingPolicy.optOut(optedOut, 'vendor code, traced by its own agent');
+    app.synth();
+    expect(Object.keys(acknowledged(traced))).toEqual(['Serverless::Serverless-LambdaTracing']);
+    expect(acknowledged(traced)['Serverless::Serverless-LambdaTracing']).toMatch(
+      /^traced with OpenTelemetry by the TracingPolicy of cdk-serverless-tracing/,
+    );
+    expect(acknowledged(optedOut)).toEqual({});
   });
 });

@@ -165,3 +165,65 @@ describe('the runtime and the log format are settings too', () => {
     );
   });
 });
+
+describe('the memory and the timeout are settings too', () => {
+  const propsOf = (stack: Stack, fn: TracedFunction) =>
+    Template.fromStack(stack).toJSON().Resources[
+      stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)
+    ].Properties as { MemorySize?: number; Timeout?: number };
+
+  test('explicit by default (512 MB, 3 seconds); a stage sets them for its functions; a function overrides them', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const defaults = new TracedFunction(new Stack(app, 'Defaults'), 'Fn', { entry: fixture('hello.ts') });
+    const stage = new Stage(app, 'Prod');
+    TracingSettings.set(stage, { memorySize: 1024, timeout: Duration.seconds(20) });
+    const stack = new Stack(stage, 'Payments');
+    const fromSettings = new TracedFunction(stack, 'FromSettings', { entry: fixture('hello.ts') });
+    const own = new TracedFunction(stack, 'Own', {
+      entry: fixture('hello.ts'),
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+    });
+    expect(propsOf(Stack.of(defaults), defaults)).toMatchObject({ MemorySize: 512, Timeout: 3 });
+    expect(propsOf(stack, fromSettings)).toMatchObject({ MemorySize: 1024, Timeout: 20 });
+    expect(propsOf(stack, own)).toMatchObject({ MemorySize: 256, Timeout: 5 });
+  });
+
+  test("the settings' timeout is the one flushTimeout must fit under", () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    TracingSettings.set(app, { timeout: Duration.seconds(2), flushTimeout: Duration.seconds(2) });
+    expect(() => new TracedFunction(new Stack(app, 'S'), 'Fn', { entry: fixture('hello.ts') })).toThrow(
+      /flushTimeout \(2 seconds\) must be shorter than the function timeout \(2 seconds\)/,
+    );
+  });
+
+  test.each<[string, { memorySize?: number; timeout?: Duration }, string]>([
+    [
+      'memory below 128 MB',
+      { memorySize: 64 },
+      'memorySize must be a whole number of MB from 128 to 10240, what Lambda allows (got 64)',
+    ],
+    [
+      'memory above 10,240 MB',
+      { memorySize: 10241 },
+      'memorySize must be a whole number of MB from 128 to 10240, what Lambda allows (got 10241)',
+    ],
+    [
+      'a fraction of a MB',
+      { memorySize: 512.5 },
+      'memorySize must be a whole number of MB from 128 to 10240, what Lambda allows (got 512.5)',
+    ],
+    [
+      'a timeout below a second',
+      { timeout: Duration.millis(500) },
+      'timeout must be from 1 second to 15 minutes, what Lambda allows (got 500 millis)',
+    ],
+    [
+      'a timeout above 15 minutes',
+      { timeout: Duration.minutes(16) },
+      'timeout must be from 1 second to 15 minutes, what Lambda allows (got 16 minutes)',
+    ],
+  ])('%s is a settings error', (_, options, message) => {
+    expect(() => TracingSettings.set(new App(), options)).toThrow(message);
+  });
+});
