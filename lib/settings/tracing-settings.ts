@@ -181,15 +181,13 @@ function settingsErrors(options: TracingSettingsProps): string[] {
   if (max !== undefined && !Token.isUnresolved(max) && (Number.isNaN(max) || max < 0 || max > 1)) {
     errors.push(`maxSamplingRatio must be between 0 and 1 (got ${max})`);
   }
-  const dlq = options.deadLetterRetentionPeriod;
-  if (dlq !== undefined && !dlq.isUnresolved()) {
-    const ms = dlq.toMilliseconds();
-    if (ms < 60_000 || ms > Duration.days(14).toMilliseconds()) {
-      errors.push(
-        `deadLetterRetentionPeriod must be from 60 seconds to 14 days, what SQS allows (got ${dlq.toHumanString()})`,
-      );
-    }
-  }
+  errors.push(
+    ...durationOutside('deadLetterRetentionPeriod', options.deadLetterRetentionPeriod, {
+      min: Duration.seconds(60),
+      max: Duration.days(14),
+      range: 'from 60 seconds to 14 days, what SQS allows',
+    }),
+  );
   const memory = options.memorySize;
   if (
     memory !== undefined &&
@@ -200,15 +198,13 @@ function settingsErrors(options: TracingSettingsProps): string[] {
       `memorySize must be a whole number of MB from ${MEMORY_SIZE.min} to ${MEMORY_SIZE.max}, what Lambda allows (got ${memory})`,
     );
   }
-  const timeout = options.timeout;
-  if (timeout !== undefined && !timeout.isUnresolved()) {
-    const ms = timeout.toMilliseconds();
-    if (ms < 1000 || ms > Duration.minutes(15).toMilliseconds()) {
-      errors.push(
-        `timeout must be from 1 second to 15 minutes, what Lambda allows (got ${timeout.toHumanString()})`,
-      );
-    }
-  }
+  errors.push(
+    ...durationOutside('timeout', options.timeout, {
+      min: Duration.seconds(1),
+      max: Duration.minutes(15),
+      range: 'from 1 second to 15 minutes, what Lambda allows',
+    }),
+  );
   if (options.runtime !== undefined && options.runtime.family !== lambda.RuntimeFamily.NODEJS) {
     errors.push(
       `runtime must be a Node.js runtime (got ${options.runtime.name}); use e.g. lambda.Runtime.NODEJS_24_X`,
@@ -216,4 +212,17 @@ function settingsErrors(options: TracingSettingsProps): string[] {
   }
   errors.push(...alwaysKeepErrors(options.alwaysKeep));
   return errors;
+}
+
+/** The error of a duration setting outside its range (none for an unset or deploy-time value). */
+function durationOutside(
+  name: string,
+  value: Duration | undefined,
+  range: { min: Duration; max: Duration; range: string },
+): string[] {
+  if (value === undefined || value.isUnresolved()) return [];
+  const ms = value.toMilliseconds();
+  return ms < range.min.toMilliseconds() || ms > range.max.toMilliseconds()
+    ? [`${name} must be ${range.range} (got ${value.toHumanString()})`]
+    : [];
 }

@@ -230,9 +230,9 @@ describe("a new user's app that acknowledges nothing (AwsSolutions, Serverless, 
     ]);
   });
 
-  // Passes once TracedTopic and TracedQueue call the dead-letter wiring of
-  // lib/messaging/private/dead-letters.ts (subscriptions' redrive policies, the subscriber's
-  // dead-letter queue, the acknowledgements of the event source mapping and the dead-letter queue).
+  // The dead-letter wiring of lib/messaging/private/dead-letters.ts: subscriptions' redrive
+  // policies, the subscriber's dead-letter queue, the acknowledgements of the event source mapping
+  // and of the dead-letter queues.
   test("Serverless: no finding on the library's resources; the user's own function keeps its own", () => {
     const nag = pluginReport(app, 'Serverless');
     expect(findings(nag.violations)).toEqual([
@@ -307,7 +307,6 @@ describe('the example app under all four packs', () => {
   /** The example's own resources: the payments API (and its access logs), the table, the alarm topic. */
   const EXAMPLES_OWN = /\/Payments\/(PaymentsApi|PaymentsApiAccessLogs|ReconciledPayments|TracingAlarms)\//;
 
-  // Passes once TracedTopic and TracedQueue call the dead-letter wiring (see above).
   test("Serverless: no finding on the library's resources; the example's API stages keep theirs", () => {
     const nag = pluginReport(app, 'Serverless');
     expect(findings(nag.violations)).toEqual([
