@@ -7,7 +7,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, type, release, arch } from 'node:os';
 import { join } from 'node:path';
+import { adaptiveBench, adaptiveMarkdown } from './adaptive';
 import { coldStarts, type ColdResult } from './cold';
+import { emfBench, emfMarkdown } from './emf';
 import { collectorStarts, collectorTable } from './collector';
 import { gatewayBench, gatewayMarkdown } from './gateway';
 import { DrainReceiver } from './lib/drain-receiver';
@@ -158,7 +160,18 @@ async function main(): Promise<void> {
   for (const scenario of WARM_SCENARIOS) {
     warm.push(await warmRuns(scenario, warmVariants(scenario.shape === 'http' ? http : sqs), env, WARM));
   }
+  console.log('adaptive sampling …');
+  const adaptive = await adaptiveBench(
+    http.find((v) => v.name === 'ours')!,
+    env,
+    {
+      coldRuns: COLD_RUNS,
+      ...WARM,
+    },
+  );
   await receiver.stop();
+  console.log('a cold-start metric line (EMF) …');
+  const emf = emfBench({ iterations: 20_000, repeats: 5 });
   console.log('synth scale …');
   const synth = process.env.BENCH_SKIP_SYNTH ? undefined : await synthScale();
   const synth50 = synth?.rows.find((r) => r.size === 50);
@@ -216,6 +229,14 @@ async function main(): Promise<void> {
     `One process per variant and scenario: ${WARM.warmup} untimed invocations, then ${WARM.iterations} timed one at a time; the figure is the median of ${WARM.repeats} processes' medians (min–max of those medians in brackets). Sampled: the caller's \`traceparent\` has the sampled flag and the ratio is 1; unsampled: flag 00 and ratio 0. The SQS batch has 10 records, each with a \`traceparent\` message attribute; the bare and standard variants run the plain loop, ours runs \`processRecords\` (a span per record).`,
     '',
     warmTable(warm, http),
+    '',
+    '## Adaptive sampling',
+    '',
+    adaptiveMarkdown(adaptive),
+    '',
+    '## A cold-start metric line per invocation (not shipped)',
+    '',
+    emfMarkdown(emf),
     '',
     '## Synth scale',
     '',

@@ -10,7 +10,13 @@ import {
 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { TracingExporter, TracingPolicy, TracingSettings, TransactionSearch } from '../../lib';
+import {
+  TracingExporter,
+  TracingPolicy,
+  TracingSettings,
+  TracingTraffic,
+  TransactionSearch,
+} from '../../lib';
 import { PaymentStack } from './payment-stack';
 
 /** Options of the example app. */
@@ -70,6 +76,8 @@ export function paymentApp(app: App, options: PaymentAppOptions = {}): PaymentAp
   TracingSettings.set(prodStage, {
     samplingRatio: 0.01,
     maxSamplingRatio: 0.05,
+    // The traffic Prod expects, for the cost estimate written at synth (cdk.out/tracing-cost.json).
+    traffic: TracingTraffic.perEntry({ 'POST /payments': 50 }),
     logRetention: logs.RetentionDays.ONE_MONTH,
     exporter: TracingExporter.xray({
       transactionSearch: TransactionSearch.enable({

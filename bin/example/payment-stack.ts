@@ -12,6 +12,8 @@ import {
   DrillExpectation,
   SamplingMode,
   TraceContinuityCanary,
+  FlowDashboard,
+  FlowSlo,
   TracedFunction,
   TracingExporter,
   TracingGateway,
@@ -76,8 +78,12 @@ export class PaymentStack extends Stack {
   public readonly api: apigwv2.HttpApi;
   /** Checks every 15 minutes that a payment is traced end to end, and drills a failure in reconcile. */
   public readonly canary?: TraceContinuityCanary;
-  /** Where the canary's alarms go (subscribe the on-call to it). */
+  /** Where the canary's and the SLOs' alarms go (subscribe the on-call to it). */
   public readonly tracingAlarms?: sns.Topic;
+  /** The objectives of the payment flow, at its entry. */
+  public readonly slo: FlowSlo;
+  /** The dashboard of the payment flow. */
+  public readonly dashboard: FlowDashboard;
   /** The tail-sampling gateway, with `tailSampling`. */
   public readonly gateway?: TracingGateway;
 
@@ -198,6 +204,26 @@ export class PaymentStack extends Stack {
       });
       this.canary.addAlarmAction(new cloudwatchActions.SnsAction(this.tracingAlarms));
     }
+
+    // The payment flow's objectives: 99.9% of payments answered without an error, and 99% of
+    // minutes with a p99 under 800 ms (authorize calls the fraud API); burn-rate alarms on both
+    // error budgets go to the same topic.
+    this.slo = new FlowSlo(this, 'PaymentsSlo', {
+      entry: this.authorize,
+      latency: { percentile: 99, threshold: Duration.millis(800) },
+      availability: { target: 99.9 },
+    });
+    if (this.tracingAlarms) {
+      this.slo.addAlarmAction(new cloudwatchActions.SnsAction(this.tracingAlarms));
+    }
+
+    // One dashboard for the flow, in its order, built from the trace map at synth: the canary's
+    // MissingHops and the SLO alarms' status with it; their runbooks link to it.
+    this.dashboard = new FlowDashboard(this, 'PaymentsDashboard', {
+      entry: this.authorize,
+      canary: this.canary,
+      alarms: [...this.slo.alarms],
+    });
 
     // The cdk-nag (AwsSolutions) finding this example accepts, with its reason. What the library's
     // own resources need (the X-Ray export policy, the aws/spans custom resources, the gateway) the

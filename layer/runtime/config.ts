@@ -5,6 +5,7 @@ import {
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
+import { adaptiveBoostFromEnv } from './adaptive';
 import { warnOnce } from './diagnostics';
 import type { IdFormat } from './ids';
 import { parseAlwaysKeep, runtimeSampler, type AlwaysKeepRule } from './sampler';
@@ -54,7 +55,8 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
   const alwaysKeep = parseAlwaysKeep(env[ENV_ALWAYS_KEEP]);
   return {
     serviceName: env.OTEL_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'unknown_service:lambda',
-    sampler: runtimeSampler(samplerFromEnv(env), { keepErrors }),
+    // Adaptive sampling only when TRACING_ADAPTIVE_CONFIG is set (adaptive.ts).
+    sampler: runtimeSampler(samplerFromEnv(env), { keepErrors, boost: adaptiveBoostFromEnv(env) }),
     keepErrors,
     alwaysKeep,
     samplingPriority: readBoolean(env, ENV_SAMPLING_PRIORITY, false),

@@ -1,10 +1,12 @@
-import { createContextKey, trace, type Context } from '@opentelemetry/api';
+import { createContextKey, isSpanContextValid, trace, type Context } from '@opentelemetry/api';
 import {
   SamplingDecision,
+  TraceIdRatioBasedSampler,
   createAlwaysRecordSampler,
   type Sampler,
   type SamplingResult,
 } from '@opentelemetry/sdk-trace';
+import type { AdaptiveBoost } from './adaptive';
 import { warnOnce } from './diagnostics';
 import type { EventShape } from './event';
 
@@ -128,13 +130,56 @@ class AlwaysKeepSampler implements Sampler {
   }
 }
 
+/** The attribute a span sampled by an adaptive boost carries: the boost ratio in force. */
+export const ATTR_SAMPLING_BOOST = 'serverless_tracing.sampling.boost';
+
 /**
- * The sampler of the tracer provider: the head sampler (`OTEL_TRACES_SAMPLER`), overruled by the
- * always-keep mark (a rule, or the check's `tracestate` entry), and, with keep-errors on, wrapped
- * so that what it does not sample is still recorded (unsampled), to be exported if the
- * invocation fails.
+ * Adaptive sampling: while a boost is in force, a new trace (a span with no valid parent) is
+ * sampled when a trace-id ratio sampler at the boost ratio samples it, and otherwise as the head
+ * sampler decides. Trace-id ratio decisions are nested (a trace kept at ratio r is kept at every
+ * ratio above r), so the effective ratio is max(head ratio, boost), and every hop that hashes the
+ * same trace id agrees. A span with a parent follows the head sampler (the parent's decision):
+ * the boost applies where traces start, and the flag carries it downstream.
  */
-export function runtimeSampler(head: Sampler, options: { keepErrors: boolean }): Sampler {
-  const kept = new AlwaysKeepSampler(head);
+class AdaptiveSampler implements Sampler {
+  private ratioSampler: { ratio: number; sampler: Sampler } | undefined;
+
+  constructor(
+    private readonly delegate: Sampler,
+    private readonly boost: AdaptiveBoost,
+  ) {}
+
+  shouldSample(...args: Parameters<Sampler['shouldSample']>): SamplingResult {
+    const parent = trace.getSpanContext(args[0]);
+    if (parent && isSpanContextValid(parent)) return this.delegate.shouldSample(...args);
+    const ratio = this.boost.ratio();
+    if (ratio === undefined) return this.delegate.shouldSample(...args);
+    if (this.ratioSampler?.ratio !== ratio) {
+      this.ratioSampler = { ratio, sampler: new TraceIdRatioBasedSampler(ratio) };
+    }
+    const boosted = this.ratioSampler.sampler.shouldSample(...args);
+    return boosted.decision === SamplingDecision.RECORD_AND_SAMPLED
+      ? { decision: SamplingDecision.RECORD_AND_SAMPLED, attributes: { [ATTR_SAMPLING_BOOST]: ratio } }
+      : this.delegate.shouldSample(...args);
+  }
+
+  toString(): string {
+    return `Adaptive{${this.delegate.toString()}}`;
+  }
+}
+
+/**
+ * The sampler of the tracer provider: the head sampler (`OTEL_TRACES_SAMPLER`), raised for new
+ * traces while an adaptive boost is in force (`boost`, when `TRACING_ADAPTIVE_CONFIG` is set),
+ * overruled by the always-keep mark (a rule, or the check's `tracestate` entry), and, with
+ * keep-errors on, wrapped so that what it does not sample is still recorded (unsampled), to be
+ * exported if the invocation fails.
+ */
+export function runtimeSampler(
+  head: Sampler,
+  options: { keepErrors: boolean; boost?: AdaptiveBoost },
+): Sampler {
+  const adaptive = options.boost ? new AdaptiveSampler(head, options.boost) : head;
+  const kept = new AlwaysKeepSampler(adaptive);
   return options.keepErrors ? createAlwaysRecordSampler(kept) : kept;
 }

@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 import { TracingPolicy } from '../policy/tracing-policy';
 import { TracingSettings } from '../settings/tracing-settings';
 import { WARNING_PREFIX } from '../core/constants';
+import { serviceErrorTracesUrl, serviceTracesUrl, traceQueryUrl } from '../dashboard/console-links';
+import { runbookDescription } from '../dashboard/runbook';
 import { CanaryBackend } from './canary-backend';
 import { canaryCode, CANARY_RUNTIME } from './private/canary-code';
 import { CANARY_ENV, CANARY_METRICS, encodeSlice } from './private/map-slice';
@@ -465,9 +467,26 @@ export class TraceContinuityCanary extends Construct {
         `a run can take up to ${functionTimeout.toHumanString()}, not less than the alarm period (${this.period.toHumanString()}): its result may arrive after its period was evaluated as missing`,
       );
     }
+    // The runbooks' links: the entry's traces, by the service name the trace map knows at synth.
+    const entryTraces = () => ({
+      label: 'Traces of the entry',
+      url: () => {
+        const result = resolve();
+        const service = result.slice?.nodes.find((n) => n.id === result.entryNodeId)?.serviceName;
+        return service !== undefined ? serviceTracesUrl(Stack.of(this).region, service) : undefined;
+      },
+    });
     this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
       alarmName: alarmOptions.alarmName,
-      alarmDescription: `The trace of a request to ${props.entry.node.path} misses hops of the trace map, or the canary did not report`,
+      alarmDescription: runbookDescription({
+        meaning: `The trace of a request to ${props.entry.node.path} misses hops of the trace map, or the canary did not report.`,
+        firstQuery: canaryQuery(
+          this.logGroup,
+          'the trace is incomplete|the trace check could not run',
+          'the missing hops, the trace id and why',
+        ),
+        links: [entryTraces()],
+      }),
       metric: this.metricMissingHops(),
       threshold: alarmOptions.threshold ?? 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -476,7 +495,25 @@ export class TraceContinuityCanary extends Construct {
     });
     if (drill) {
       this.drillAlarm = new cloudwatch.Alarm(this, 'DrillAlarm', {
-        alarmDescription: `A request built to fail at ${drill.failAt.node.path} was not kept as a trace (${drill.expect ?? DrillExpectation.FAILED_HOP}), or the canary did not report`,
+        alarmDescription: runbookDescription({
+          meaning: `A request built to fail at ${drill.failAt.node.path} was not kept as a trace (${drill.expect ?? DrillExpectation.FAILED_HOP}), or the canary did not report.`,
+          firstQuery: canaryQuery(
+            this.logGroup,
+            'is not kept as a trace|the trace check could not run',
+            'the drilled hop, the trace id and the hops that were kept',
+          ),
+          links: [
+            {
+              label: 'Error traces of the drilled function',
+              url: () => {
+                const service = resolve().slice?.nodes.find((n) => n.id === drillNode)?.serviceName;
+                return service !== undefined
+                  ? serviceErrorTracesUrl(Stack.of(this).region, service)
+                  : traceQueryUrl(Stack.of(this).region, 'error = true OR fault = true');
+              },
+            },
+          ],
+        }),
         metric: this.metricFailureTraceKept(),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -520,6 +557,14 @@ export class TraceContinuityCanary extends Construct {
       ...props,
     });
   }
+}
+
+/** The first query of the canary's runbooks: its last runs that found the problem, in Logs Insights. */
+function canaryQuery(logGroup: logs.ILogGroup, pattern: string, shows: string): string {
+  return (
+    `Logs Insights on ${logGroup.logGroupName}: fields @timestamp, @message | filter @message like /${pattern}/ ` +
+    `| sort @timestamp desc | limit 20 (${shows})`
+  );
 }
 
 /** The fixed interval of a schedule: `rate(…)`, or a cron every N minutes or every hour. */

@@ -21,6 +21,8 @@ export const ENV = {
   COLLECTOR_CONFIG_URI: 'OPENTELEMETRY_COLLECTOR_CONFIG_URI',
   /** `xray`: the runtime makes X-Ray-valid trace ids (the first 8 hex digits are the Unix time). */
   ID_FORMAT: 'TRACING_ID_FORMAT',
+  /** Adaptive sampling: the AppConfig extension path of the flow's boost configuration (`AdaptiveSampling`). */
+  ADAPTIVE_CONFIG: 'TRACING_ADAPTIVE_CONFIG',
   /** Prefix of the variables that carry deploy-time values (tokens) into the collector configuration. */
   COLLECTOR_VALUE_PREFIX: 'CDK_SERVERLESS_TRACING_COLLECTOR_VALUE_',
 } as const;

@@ -1,6 +1,8 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
+import { TracingCost } from '../cost/tracing-cost';
+import { TracingTraffic, trafficErrors } from '../cost/tracing-traffic';
 import { SETTINGS_ID } from '../core/constants';
 import { isTracedConstruct } from '../core/markers';
 import { mergeDefined } from '../core/merge';
@@ -64,6 +66,18 @@ export interface TracingSettingsProps extends TracingOptions {
    * @default Duration.seconds(3), Lambda's own
    */
   readonly timeout?: Duration;
+
+  /**
+   * The traffic this scope expects, in requests per second per entry of the trace map (an API
+   * route or an entry function), for the cost estimate: with it, the synth writes
+   * `tracing-cost.json` next to the trace map (spans and bytes per request, what sampling and
+   * retention keep, the monthly cost of each part) and prints one line. The nearest scope's
+   * traffic applies to the entries under it.
+   *
+   * @example TracingTraffic.perEntry({ 'POST /payments': 50 })
+   * @default - no estimate
+   */
+  readonly traffic?: TracingTraffic;
 }
 
 /** The memory Lambda allows a function, in MB. */
@@ -115,6 +129,9 @@ export class TracingSettings extends Construct {
       throw new Error(`TracingSettings.set('${where}') has invalid options:\n  - ${errors.join('\n  - ')}`);
     }
     checkLogRetention(scope);
+    if (options.traffic !== undefined) {
+      TracingCost.of(scope);
+    }
     return new TracingSettings(scope, SETTINGS_ID, options);
   }
 
@@ -211,6 +228,7 @@ function settingsErrors(options: TracingSettingsProps): string[] {
     );
   }
   errors.push(...alwaysKeepErrors(options.alwaysKeep));
+  errors.push(...trafficErrors(options.traffic));
   return errors;
 }
 

@@ -117,9 +117,18 @@ describe('with the defaults', () => {
 
   test('the alarm: MissingHops ≥ 1 over one 15-minute period, missing data breaching', () => {
     const [, alarm] = canaryResources(template, 'AWS::CloudWatch::Alarm')[0];
+    // A runbook: what it means, the first query (on the canary's log group), the entry's traces.
+    const description = JSON.stringify(alarm.Properties.AlarmDescription);
+    expect(description).toContain(
+      'The trace of a request to Payments/Authorize misses hops of the trace map, or the canary did not report.\\n' +
+        'First query: Logs Insights on ',
+    );
+    expect(description).toContain(`{"Ref":"${canaryResources(template, 'AWS::Logs::LogGroup')[0][0]}"}`);
+    expect(description).toContain(
+      "#xray:traces/query?~(query~(expression~'service*28*22payments-authorize*22*29')",
+    );
     expect(alarm.Properties).toEqual({
-      AlarmDescription:
-        'The trace of a request to Payments/Authorize misses hops of the trace map, or the canary did not report',
+      AlarmDescription: expect.anything(),
       Namespace: 'CdkServerlessTracing',
       MetricName: 'MissingHops',
       Dimensions: [{ Name: 'EntryFunction', Value: { Ref: authorizeId } }],

@@ -1,0 +1,3 @@
+export * from './tracing-cost';
+export * from './tracing-cost-report';
+export { TracingTraffic, TracingTrafficOptions } from './tracing-traffic';

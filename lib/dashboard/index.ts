@@ -1,0 +1,3 @@
+export * from './console-links';
+export * from './flow-dashboard';
+export * from './runbook';

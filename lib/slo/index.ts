@@ -1,0 +1,2 @@
+export * from './burn-rate-window';
+export * from './flow-slo';
