@@ -132,7 +132,7 @@ export class InvocationSpanProcessor implements SpanProcessor {
         () => {
           warnOnce(
             'export-deadline',
-            `exporting spans took longer than ${deadlineMs} ms; the invocation goes on`,
+            `exporting spans took longer than ${Math.round(deadlineMs)} ms; the invocation goes on`,
           );
           resolve();
         },
