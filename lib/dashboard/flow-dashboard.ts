@@ -3,6 +3,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
+import { TracingCost } from '../cost/tracing-cost';
+import type { TracingCostEntry } from '../cost/tracing-cost-report';
 import type { TraceEdge } from '../trace-map/trace-edge';
 import { buildTraceMap, type TraceMapNode } from '../trace-map/trace-map';
 import { dashboardUrl, functionConsoleUrl, serviceErrorTracesUrl, serviceTracesUrl } from './console-links';
@@ -257,6 +259,7 @@ class FlowWidgets implements cloudwatch.IWidget {
       );
     }
     rows.push(new cloudwatch.Row(...top));
+    rows.push(ingestionRow(estimateOf(this.scope, this.entry.node.path), period));
 
     for (const node of flow.nodes) {
       const construct = constructs.get(node.id);
@@ -438,4 +441,63 @@ function describe(value: unknown): string {
   const c = value as Partial<IConstruct>;
   if (c.node?.path) return `${c.constructor?.name ?? 'a construct'} ${c.node.path}`;
   return typeof value;
+}
+
+/** The cost estimate of the flow's entry (`TracingSettings` `traffic`), if the app gives one. */
+function estimateOf(scope: IConstruct, entryPath: string): TracingCostEntry | undefined {
+  return TracingCost.estimate(scope).entries.find((e) => e.function === entryPath);
+}
+
+/**
+ * What the spans cost, seen: the bytes CloudWatch Logs takes into `aws/spans` (where X-Ray stores
+ * the spans with Transaction Search: the whole account and region, every flow), next to the
+ * estimate of this flow at the traffic the settings give, drawn as a line at the same period.
+ */
+function ingestionRow(estimate: TracingCostEntry | undefined, period: Duration): cloudwatch.Row {
+  const periods = (730 * 3600) / period.toSeconds();
+  const expected = estimate ? (estimate.monthly.gbIngested * 1e9) / periods : undefined;
+  const graph = new cloudwatch.GraphWidget({
+    title: 'Spans ingested into aws/spans (bytes, the whole account and region)',
+    left: [
+      new cloudwatch.Metric({
+        namespace: 'AWS/Logs',
+        metricName: 'IncomingBytes',
+        dimensionsMap: { LogGroupName: 'aws/spans' },
+        statistic: 'Sum',
+        period,
+        label: 'aws/spans IncomingBytes',
+      }),
+    ],
+    leftAnnotations:
+      expected === undefined
+        ? undefined
+        : [
+            {
+              value: Math.round(expected),
+              label: `this flow's estimate at ${estimate!.requestsPerSecond} req/s`,
+            },
+          ],
+    leftYAxis: { min: 0 },
+    width: HALF + QUARTER,
+    height: 5,
+  });
+  const text = new cloudwatch.TextWidget({
+    markdown: estimate
+      ? [
+          '### Tracing cost, estimated at synth',
+          `${estimate.entry} at ${estimate.requestsPerSecond} req/s: ${estimate.spansPerRequest} spans and ` +
+            `${Math.round(estimate.bytesPerRequest)} bytes a request, ${(estimate.keptFraction * 100).toFixed(1)}% kept;`,
+          `${estimate.monthly.gbIngested.toFixed(2)} GB ingested a month, about $${estimate.costUsd.total.toFixed(2)} a month ` +
+            '(tracing-cost.json has every part, price and assumption).',
+        ].join('\n')
+      : [
+          '### Tracing cost',
+          'No estimate: give the traffic of this flow in the settings ' +
+            "(`TracingSettings.set(scope, { traffic: TracingTraffic.perEntry({ 'POST /payments': 50 }) })`) " +
+            'to see the expected ingestion next to the actual one.',
+        ].join('\n'),
+    width: QUARTER,
+    height: 5,
+  });
+  return new cloudwatch.Row(graph, text);
 }

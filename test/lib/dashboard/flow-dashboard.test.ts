@@ -20,14 +20,18 @@ import {
   TracedFunction,
   TracedQueue,
   TracedTopic,
+  TracingCost,
   TracingPolicy,
+  TracingSettings,
+  TracingTraffic,
   runbookDescription,
 } from '../../../lib';
 import { fixture, newStack } from '../../helpers/stack';
 
 /** API → Front → Orders (topic) → Work (queue) → Worker, in one stack with a fixed region. */
-function smallApp() {
+function smallApp(traffic?: TracingTraffic) {
   const { app, stack } = newStack({ env: true });
+  if (traffic) TracingSettings.set(stack, { traffic });
   const front = new TracedFunction(stack, 'Front', { entry: fixture('hello.ts'), serviceName: 'shop-front' });
   const worker = new TracedFunction(stack, 'Worker', {
     entry: fixture('hello.ts'),
@@ -92,6 +96,8 @@ describe('the dashboard of a small flow (API → function → topic → queue �
   test('widgets in flow order: the header, then Front, then the queue Work, then Worker', () => {
     expect(titles(widgets)).toEqual([
       '# Flow of Front',
+      'Spans ingested into aws/spans (bytes, the whole account and region)',
+      '### Tracing cost',
       '### Front',
       'Front: invocations and errors',
       'Front: duration P50 / P95 / P99',
@@ -192,6 +198,7 @@ describe('from an entry further down the flow', () => {
     const dashboard = new FlowDashboard(stack, 'WorkerDashboard', { entry: worker });
     expect(titles(body(stack, dashboard).widgets).filter((t) => t.startsWith('#'))).toEqual([
       '# Flow of Worker',
+      '### Tracing cost',
       '### Worker',
     ]);
   });
@@ -345,6 +352,7 @@ describe('the example app', () => {
     const { widgets } = body(stack, dashboard);
     expect(titles(widgets).filter((t) => /^#|age of/.test(t))).toEqual([
       '# Flow of Authorize',
+      '### Tracing cost',
       '### Authorize',
       'AuditQueue: age of the oldest message',
       '### Audit',
@@ -418,5 +426,40 @@ describe('bad input', () => {
         "  - dashboardName must be 1 to 255 letters, digits, - or _ (got 'no spaces')",
       ].join('\n'),
     );
+  });
+});
+
+describe('the ingestion next to the estimate', () => {
+  const ingestion = (widgets: Widget[]) =>
+    widgets.find((w) => w.properties.title?.startsWith('Spans ingested into aws/spans'));
+
+  test("without a traffic figure: aws/spans' IncomingBytes and a note saying how to get an estimate", () => {
+    const { stack, front } = smallApp();
+    const { widgets } = body(stack, new FlowDashboard(stack, 'ShopDashboard', { entry: front }));
+    const graph = ingestion(widgets)!;
+    expect(graph.properties.metrics).toEqual([
+      ['AWS/Logs', 'IncomingBytes', 'LogGroupName', 'aws/spans', expect.objectContaining({ stat: 'Sum' })],
+    ]);
+    expect(graph.properties.annotations).toBeUndefined();
+    expect(titles(widgets)).toContain('### Tracing cost');
+  });
+
+  test("with one: the flow's estimated bytes per period drawn on the graph, the monthly figures beside it", () => {
+    const { stack, front } = smallApp(TracingTraffic.perEntry({ 'POST /orders': 20 }));
+    const dashboard = new FlowDashboard(stack, 'ShopDashboard', { entry: front });
+    const { widgets } = body(stack, dashboard);
+    const estimate = TracingCost.estimate(stack).entries.find((e) => e.function === front.node.path)!;
+    expect(estimate.requestsPerSecond).toBe(20);
+    // A 5-minute period: 730 h a month is 8,760 periods.
+    const perPeriod = Math.round((estimate.monthly.gbIngested * 1e9) / 8760);
+    expect(perPeriod).toBeGreaterThan(0);
+    expect(ingestion(widgets)!.properties.annotations).toEqual({
+      horizontal: [expect.objectContaining({ value: perPeriod, label: "this flow's estimate at 20 req/s" })],
+    });
+    const text = widgets.find((w) =>
+      w.properties.markdown?.startsWith('### Tracing cost, estimated at synth'),
+    )!;
+    expect(text.properties.markdown).toContain(`POST /orders at 20 req/s: ${estimate.spansPerRequest} spans`);
+    expect(text.properties.markdown).toContain(`about $${estimate.costUsd.total.toFixed(2)} a month`);
   });
 });
