@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -7,20 +6,14 @@ import { PNG } from 'pngjs';
 import { invokeBundle } from '../../bin/local/lambda-process';
 import { sqsEvent, sqsRecord } from '../../bin/local/lambda-events';
 import { LocalAws } from '../../bin/local/local-aws';
-import { StaticServer } from '../../bin/local/local-server';
 import { OtlpReceiver, SPAN_KIND, STATUS, type ReceivedSpan } from '../../bin/local/otlp-receiver';
 import { runLocal, synthExample, type LocalRunResult } from '../../bin/local/local-run';
 import { jsonReport } from '../../bin/local/report';
 import { WATERFALL, type WaterfallLayout } from '../../bin/local/waterfall';
 import { compareTrace, expectedHops, parseOtlpTrace, parseTraceMap } from '../../layer/check';
 import { PARENT_SPAN_ID, TRACE_ID, traceparent } from '../helpers/events';
-import {
-  CHROMIUM,
-  OTELCOL_GATEWAY,
-  OTELCOL_LAMBDA,
-  requireProgram,
-  testNeeding,
-} from '../helpers/requirements';
+import { hexColor, screenshotPage } from '../helpers/screenshot';
+import { CHROMIUM, OTELCOL_GATEWAY, OTELCOL_LAMBDA, testNeeding } from '../helpers/requirements';
 
 // `npm start` in-process: the example synthesized once, then its flow run locally (each
 // invocation its bundle in a fresh Node.js process) against the local stand-ins.
@@ -436,57 +429,6 @@ test('a record that is not a payment fails alone; the others are reconciled', as
 
 // ---- The waterfall page, rendered by headless Chromium -------------------------------------
 
-/** A screenshot of a page served from 127.0.0.1, at the given size. */
-async function screenshot(html: string, width: number, height: number): Promise<PNG> {
-  const chromium = requireProgram(CHROMIUM);
-  const server = new StaticServer((req, _body, res) => {
-    if (req.url === '/trace.html')
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else res.writeHead(404).end();
-  });
-  await server.start();
-  const dir = mkdtempSync(join(tmpdir(), 'chromium-'));
-  const png = join(dir, 'trace.png');
-  try {
-    const args = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--force-device-scale-factor=1',
-      '--hide-scrollbars',
-      `--user-data-dir=${join(dir, 'profile')}`,
-      `--window-size=${width},${height}`,
-      `--screenshot=${png}`,
-      `${server.endpoint}/trace.html`,
-    ];
-    let stderr = '';
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(chromium, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      const timer = setTimeout(() => child.kill(), 60_000);
-      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
-    });
-    if (code !== 0 || !existsSync(png)) throw new Error(`chromium exited with ${code}: ${stderr}`);
-    return PNG.sync.read(readFileSync(png));
-  } finally {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function hex(color: string): [number, number, number] {
-  return [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16)) as [number, number, number];
-}
-
 /** The problems of the bars in a screenshot: a bar colour missing at its centre, or drawn where the background should be. */
 function missingBars(png: PNG, layout: WaterfallLayout): string[] {
   const at = (x: number, y: number): [number, number, number] => {
@@ -494,19 +436,19 @@ function missingBars(png: PNG, layout: WaterfallLayout): string[] {
     return [png.data[i], png.data[i + 1], png.data[i + 2]];
   };
   const near = (a: number[], b: number[]): boolean => a.every((v, i) => Math.abs(v - b[i]) <= 8);
-  const background = hex(WATERFALL.background);
+  const background = hexColor(WATERFALL.background);
   const problems: string[] = [];
   for (const bar of layout.bars) {
     const cx = Math.floor(bar.x + bar.width / 2);
     const cy = Math.floor(bar.y + bar.height / 2);
-    if (!near(at(cx, cy), hex(bar.color))) {
+    if (!near(at(cx, cy), hexColor(bar.color))) {
       problems.push(
         `span ${bar.spanId}: rgb(${at(cx, cy)}) at its bar's centre (${cx},${cy}), not ${bar.color}`,
       );
     }
     // Also the bar's own ends, one pixel in.
     for (const x of [bar.x + 1, bar.x + bar.width - 2]) {
-      if (!near(at(x, cy), hex(bar.color)))
+      if (!near(at(x, cy), hexColor(bar.color)))
         problems.push(`span ${bar.spanId}: its bar does not reach x=${x}`);
     }
     const around: [number, number][] = [
@@ -544,14 +486,14 @@ testNeeding(CHROMIUM, 'the waterfall screenshot test')(
     expect(errors).toHaveLength(2);
     for (const bar of layout.bars) expect(bar.color === WATERFALL.error).toBe(errors.includes(bar.spanId));
 
-    const png = await screenshot(html, layout.width, layout.height);
+    const { png } = await screenshotPage(html, layout.width, layout.height);
     expect([png.width, png.height]).toEqual([layout.width, layout.height]);
     expect(missingBars(png, layout)).toEqual([]);
 
     // The check sees a bar that is not drawn.
     const [first] = layout.bars;
     const broken = html.replace(`data-span-id="${first.spanId}"`, `data-span-id="${first.spanId}" hidden`);
-    const withoutBar = await screenshot(broken, layout.width, layout.height);
+    const { png: withoutBar } = await screenshotPage(broken, layout.width, layout.height);
     expect(missingBars(withoutBar, layout)).toEqual([
       expect.stringContaining(`span ${first.spanId}: rgb(255,255,255) at its bar's centre`),
       expect.stringContaining(`span ${first.spanId}: its bar does not reach`),

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -13,9 +11,9 @@ import {
   widgetTitle,
   type DashboardPage,
 } from '../../../bin/local/dashboard-page';
-import { StaticServer } from '../../../bin/local/local-server';
 import { FlowDashboard } from '../../../lib';
-import { CHROMIUM, requireProgram, testNeeding } from '../../helpers/requirements';
+import { CHROMIUM, testNeeding } from '../../helpers/requirements';
+import { hexColor, screenshotPage } from '../../helpers/screenshot';
 
 // The example's flow dashboard, synthesized, drawn from its DashboardBody as an HTML page, and
 // checked in headless Chromium. WRITE_DOCS_PICTURE=1 also writes docs/flow-dashboard.png.
@@ -62,60 +60,6 @@ test('the body of a template with no dashboard, or two, is a clear error', () =>
   expect(() => dashboardBodyOf(template, 'Nope')).toThrow('no dashboard Nope in the template');
 });
 
-/** A screenshot of the page served from 127.0.0.1. */
-async function screenshot(
-  html: string,
-  width: number,
-  height: number,
-): Promise<{ png: PNG; file: string; dir: string }> {
-  const chromium = requireProgram(CHROMIUM);
-  const server = new StaticServer((req, _body, res) => {
-    if (req.url === '/dashboard.html')
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else res.writeHead(404).end();
-  });
-  await server.start();
-  const dir = mkdtempSync(join(tmpdir(), 'chromium-'));
-  const file = join(dir, 'dashboard.png');
-  try {
-    const args = [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--force-device-scale-factor=1',
-      '--hide-scrollbars',
-      `--user-data-dir=${join(dir, 'profile')}`,
-      `--window-size=${width},${height}`,
-      `--screenshot=${file}`,
-      `${server.endpoint}/dashboard.html`,
-    ];
-    let stderr = '';
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(chromium, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      const timer = setTimeout(() => child.kill(), 60_000);
-      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
-    });
-    if (code !== 0 || !existsSync(file)) throw new Error(`chromium exited with ${code}: ${stderr}`);
-    return { png: PNG.sync.read(readFileSync(file)), file, dir };
-  } finally {
-    await server.stop();
-  }
-}
-
-function hex(color: string): number[] {
-  return [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
-}
-
 /** The widgets whose title bar is not drawn where the layout puts it, or whose box is not white. */
 function missingWidgets(png: PNG, current: DashboardPage): string[] {
   const at = (x: number, y: number) => {
@@ -127,10 +71,10 @@ function missingWidgets(png: PNG, current: DashboardPage): string[] {
   for (const box of current.boxes) {
     // The title bar's right end (past any title text), and the gap left of the box.
     const bar = [box.left + box.width - 4, box.top + 4];
-    if (!near(at(bar[0], bar[1]), hex(DASHBOARD_PAGE.titleBarColor)))
+    if (!near(at(bar[0], bar[1]), hexColor(DASHBOARD_PAGE.titleBarColor)))
       problems.push(`${box.title}: rgb(${at(bar[0], bar[1])}) at its title bar (${bar})`);
     const gap = [box.left - 4, box.top + box.height / 2].map(Math.floor);
-    if (box.left > DASHBOARD_PAGE.margin && !near(at(gap[0], gap[1]), hex(DASHBOARD_PAGE.background)))
+    if (box.left > DASHBOARD_PAGE.margin && !near(at(gap[0], gap[1]), hexColor(DASHBOARD_PAGE.background)))
       problems.push(`${box.title}: rgb(${at(gap[0], gap[1])}) left of its box (${gap})`);
   }
   return problems;
@@ -139,33 +83,25 @@ function missingWidgets(png: PNG, current: DashboardPage): string[] {
 testNeeding(CHROMIUM, 'the flow dashboard screenshot test')(
   'Chromium draws every widget of the example flow dashboard where its body puts it',
   async () => {
-    const shot = await screenshot(page.html, page.width, page.height);
-    try {
-      expect([shot.png.width, shot.png.height]).toEqual([page.width, page.height]);
-      // Not blank: a good part of the page is neither the background nor white.
-      let inked = 0;
-      for (let i = 0; i < shot.png.data.length; i += 4) {
-        const rgb = [shot.png.data[i], shot.png.data[i + 1], shot.png.data[i + 2]];
-        if (rgb.some((v) => v < 200)) inked++;
-      }
-      expect(inked / (shot.png.width * shot.png.height)).toBeGreaterThan(0.01);
-      expect(missingWidgets(shot.png, page)).toEqual([]);
-      if (process.env.WRITE_DOCS_PICTURE === '1') {
-        copyFileSync(shot.file, join(__dirname, '..', '..', '..', 'docs', 'flow-dashboard.png'));
-      }
-    } finally {
-      rmSync(shot.dir, { recursive: true, force: true });
+    const shot = await screenshotPage(page.html, page.width, page.height);
+    expect([shot.png.width, shot.png.height]).toEqual([page.width, page.height]);
+    // Not blank: a good part of the page is neither the background nor white.
+    let inked = 0;
+    for (let i = 0; i < shot.png.data.length; i += 4) {
+      const rgb = [shot.png.data[i], shot.png.data[i + 1], shot.png.data[i + 2]];
+      if (rgb.some((v) => v < 200)) inked++;
+    }
+    expect(inked / (shot.png.width * shot.png.height)).toBeGreaterThan(0.01);
+    expect(missingWidgets(shot.png, page)).toEqual([]);
+    if (process.env.WRITE_DOCS_PICTURE === '1') {
+      writeFileSync(join(__dirname, '..', '..', '..', 'docs', 'flow-dashboard.png'), shot.bytes);
     }
 
     // The check sees a widget that is not drawn.
     const first = page.boxes[1];
     const broken = page.html.replace(`data-widget="${first.title}"`, `data-widget="${first.title}" hidden`);
-    const without = await screenshot(broken, page.width, page.height);
-    try {
-      expect(missingWidgets(without.png, page)).toEqual([expect.stringContaining(`${first.title}: rgb(`)]);
-    } finally {
-      rmSync(without.dir, { recursive: true, force: true });
-    }
+    const without = await screenshotPage(broken, page.width, page.height);
+    expect(missingWidgets(without.png, page)).toEqual([expect.stringContaining(`${first.title}: rgb(`)]);
   },
   120_000,
 );
