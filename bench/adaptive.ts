@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalAppConfig } from '../bin/local/local-appconfig';
 import { httpApiEvent } from '../test/helpers/events';
+import { benchEnvironment } from './lib/env';
 import { DrainReceiver } from './lib/drain-receiver';
 import { eventFile, runHarness } from './lib/spawn';
 import { iqr, median } from './lib/stats';
@@ -201,22 +202,12 @@ async function main(): Promise<void> {
   const endpoint = await receiver.start();
   try {
     const ours = buildVariants('http').find((v) => v.name === 'ours')!;
-    const result = await adaptiveBench(
-      ours,
-      {
-        AWS_REGION: 'eu-west-1',
-        AWS_LAMBDA_FUNCTION_NAME: 'bench',
-        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-        OTEL_SERVICE_NAME: 'bench',
-        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        OTEL_METRICS_EXPORTER: 'none',
-        OTEL_LOGS_EXPORTER: 'none',
-        TRACING_FLUSH_TIMEOUT_MS: '1000',
-      },
-      { coldRuns: Number(coldRuns), iterations: Number(iterations), warmup: 50, repeats: Number(repeats) },
-    );
+    const result = await adaptiveBench(ours, benchEnvironment(endpoint), {
+      coldRuns: Number(coldRuns),
+      iterations: Number(iterations),
+      warmup: 50,
+      repeats: Number(repeats),
+    });
     console.log(adaptiveMarkdown(result));
   } finally {
     await receiver.stop();

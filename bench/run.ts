@@ -13,6 +13,7 @@ import { emfBench, emfMarkdown } from './emf';
 import { collectorStarts, collectorTable } from './collector';
 import { gatewayBench, gatewayMarkdown } from './gateway';
 import { DrainReceiver } from './lib/drain-receiver';
+import { benchEnvironment } from './lib/env';
 import { iqr, median, ratio } from './lib/stats';
 import { ROOT, buildVariants, type Variant } from './lib/variants';
 import { synthScale } from './synth-scale';
@@ -127,19 +128,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const receiver = new DrainReceiver();
   const endpoint = await receiver.start();
-  const env = {
-    AWS_REGION: 'eu-west-1',
-    AWS_LAMBDA_FUNCTION_NAME: 'bench',
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-    OTEL_SERVICE_NAME: 'bench',
-    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-    OTEL_TRACES_SAMPLER_ARG: '1',
-    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-    OTEL_METRICS_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
-    TRACING_FLUSH_TIMEOUT_MS: '1000',
-  };
+  const env = benchEnvironment(endpoint);
 
   const http = buildVariants('http');
   const sqs = buildVariants('sqs');

@@ -26,7 +26,10 @@ const EXTENSION_ENV = {
   POLL_INTERVAL_SECONDS: 'AWS_APPCONFIG_EXTENSION_POLL_INTERVAL_SECONDS',
 } as const;
 
-/** The booster's variables (layer/adaptive/booster.ts reads the same names). */
+/**
+ * The booster's variables: layer/adaptive/booster.ts reads the same names (lib/ and layer/ share
+ * no code; a test compares the two).
+ */
 const BOOSTER_ENV = {
   APPLICATION_ID: 'BOOST_APPLICATION_ID',
   ENVIRONMENT_ID: 'BOOST_ENVIRONMENT_ID',

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AdaptiveSampling, SamplingMode, TracedFunction, TracingPolicy, TracingSettings } from '../../../lib';
+import { BOOSTER_ENV } from '../../../layer/adaptive/booster';
 import { bundledCode, fixture, newStack, plainFunction } from '../../helpers/stack';
 
 // AdaptiveSampling in the template: the AppConfig resources that hold the boost, the rule on the
@@ -152,6 +153,16 @@ describe('the AppConfig resources', () => {
       Layers: Match.absent(),
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    // The names the construct sets are the ones the booster reads (lib/ and layer/ share no code).
+    const booster = Object.values(
+      template.findResources('AWS::Lambda::Function') as Record<
+        string,
+        { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+      >,
+    ).find((f) => f.Properties.Environment?.Variables?.BOOST_RATIO !== undefined)!;
+    expect(Object.keys(booster.Properties.Environment!.Variables!).sort()).toEqual(
+      expect.arrayContaining(Object.values(BOOSTER_ENV).sort()),
+    );
     const boosterRole = Object.entries(resourcesOf(template, 'AWS::IAM::Role')).find(([id]) =>
       id.includes('BoosterRole'),
     )!;
