@@ -12,6 +12,7 @@ import {
   DrillExpectation,
   SamplingMode,
   TraceContinuityCanary,
+  AdaptiveSampling,
   FlowDashboard,
   FlowSlo,
   TracedFunction,
@@ -84,6 +85,8 @@ export class PaymentStack extends Stack {
   public readonly slo: FlowSlo;
   /** The dashboard of the payment flow. */
   public readonly dashboard: FlowDashboard;
+  /** Raises the flow's trace capture while its latency or errors are anomalous. */
+  public readonly boost: AdaptiveSampling;
   /** The tail-sampling gateway, with `tailSampling`. */
   public readonly gateway?: TracingGateway;
 
@@ -217,12 +220,17 @@ export class PaymentStack extends Stack {
       this.slo.addAlarmAction(new cloudwatchActions.SnsAction(this.tracingAlarms));
     }
 
+    // When authorize's p99 or the flow's errors leave their anomaly detection band, authorize
+    // samples new payments at the stage's budget (maxSamplingRatio) for 15 minutes, read through
+    // the AppConfig extension, with no redeploy. With the gateway, it keeps every boosted trace.
+    this.boost = new AdaptiveSampling(this, 'PaymentsBoost', { entry: this.authorize });
+
     // One dashboard for the flow, in its order, built from the trace map at synth: the canary's
-    // MissingHops and the SLO alarms' status with it; their runbooks link to it.
+    // MissingHops and the SLO and boost alarms' status with it; the SLO runbooks link to it.
     this.dashboard = new FlowDashboard(this, 'PaymentsDashboard', {
       entry: this.authorize,
       canary: this.canary,
-      alarms: [...this.slo.alarms],
+      alarms: [...this.slo.alarms, ...this.boost.alarms],
     });
 
     // The cdk-nag (AwsSolutions) finding this example accepts, with its reason. What the library's

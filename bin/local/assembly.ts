@@ -57,7 +57,15 @@ export interface LocalEndpoints {
   readonly queueUrl: (name: string) => string;
   /** The local stand-in's URL for a declared outside service's URL, if there is one. */
   readonly outsideUrl?: (service: string, url: string) => string | undefined;
+  /**
+   * Where a function of an `AdaptiveSampling` flow reads its boost locally (an http:// URL on an
+   * AppConfig stand-in), instead of the AppConfig extension's path the template names.
+   */
+  readonly adaptiveConfigUrl?: (functionLabel: string) => string | undefined;
 }
+
+/** The AppConfig Agent extension's prefetch list: the same deploy-time path; no extension runs locally. */
+const APPCONFIG_PREFETCH_LIST = 'AWS_APPCONFIG_EXTENSION_PREFETCH_LIST';
 
 type Json = Record<string, unknown>;
 
@@ -126,6 +134,12 @@ export function readFlow(assemblyDir: string, stage: string, endpoints: LocalEnd
         // A deploy-time value of the collector's configuration (a gateway's URL, say): the local
         // collector's exporter is pointed at a local endpoint instead, so no value is needed.
         if (local === undefined && name.startsWith(ENV.COLLECTOR_VALUE_PREFIX)) return 'resolved-at-deploy';
+        // Adaptive sampling: the boost from the local AppConfig stand-in.
+        if (name === ENV.ADAPTIVE_CONFIG) {
+          const url = endpoints.adaptiveConfigUrl?.(node.label);
+          if (url !== undefined) return url;
+        }
+        if (name === APPCONFIG_PREFETCH_LIST && endpoints.adaptiveConfigUrl) return 'resolved-at-deploy';
         if (local === undefined) unresolved.push(`${node.label}: ${name}`);
         return local;
       }),

@@ -24,6 +24,7 @@ import { FraudApiStandIn } from './fraud-api';
 import { GATEWAY_COLLECTOR, LocalGateway } from './gateway';
 import { httpApiRequest, REGION } from './lambda-events';
 import { invokeBundle, type InvocationOutcome } from './lambda-process';
+import { LocalAppConfig } from './local-appconfig';
 import { LocalAws } from './local-aws';
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 import { groupTraces, renderTree, treeRows, type TraceGroup, type TreeRow } from './trace-tree';
@@ -140,6 +141,11 @@ export interface LocalRunResult {
     readonly loadBalancers: number;
     readonly samplers: number;
   };
+  /**
+   * Adaptive sampling, when the stage has an `AdaptiveSampling`: the functions that read the boost
+   * (from a local AppConfig stand-in serving `{}`, no boost) and how many reads it answered.
+   */
+  readonly adaptive?: { readonly functions: string[]; readonly reads: number };
   /** The `user-agent` of each export request the receiver got: who sent the spans. */
   readonly exportedBy: string[];
   readonly groups: TraceGroup[];
@@ -184,14 +190,23 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
   const collectors = new Map<LocalFunction, RunningCollector>();
   const aws = new LocalAws();
   const fraud = new FraudApiStandIn(FAILING_CARD);
+  // The AppConfig Agent extension's endpoint for the functions that read an adaptive sampling
+  // boost: `{}` deployed, as the stack deploys it (no boost).
+  const appConfig = new LocalAppConfig();
+  const adaptiveFunctions = new Set<string>();
   let localGateway: LocalGateway | undefined;
   try {
-    await Promise.all([receiver.start(), aws.start(), fraud.start()]);
+    await Promise.all([receiver.start(), aws.start(), fraud.start(), appConfig.start()]);
+    appConfig.deploy('local', stage, 'boost', '{}');
     const flow = readFlow(assemblyDir, stage, {
       queueUrl: (name) => aws.queueUrl(name),
       // The example's one outside service.
       outsideUrl: (service, url) =>
         service === 'fraud-api' ? fraud.endpoint + new URL(url).pathname : undefined,
+      adaptiveConfigUrl: (label) => {
+        adaptiveFunctions.add(label);
+        return appConfig.extensionUrl('local', stage, 'boost');
+      },
     });
     aws.subscribe(...flow.subscriptions);
     const entry = flow.routes.find((r) => r.route === ROUTE)?.fn;
@@ -315,6 +330,16 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       consumers.push(outcome);
     }
 
+    const adaptive =
+      adaptiveFunctions.size > 0
+        ? { functions: [...adaptiveFunctions], reads: appConfig.reads.length }
+        : undefined;
+    if (adaptive) {
+      progress(
+        `adaptive sampling: ${adaptive.functions.join(', ')} read the boost from the AppConfig stand-in ${adaptive.reads} time(s) ({}: no boost, the stage's own sampling)`,
+      );
+    }
+
     // The functions export as they would to the collector extension: done once written, not
     // answered. Each collector exports its batch on its own timer (200 ms): let it, so the spans do
     // not depend on the flush at shut-down; stopped, each exports what it still holds.
@@ -354,6 +379,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
             },
           }
         : {}),
+      ...(adaptive ? { adaptive } : {}),
       exportedBy: receiver.requests.map((r) => String(r.headers['user-agent'] ?? '')),
       groups,
       rows,
@@ -361,6 +387,12 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
       problems: [
         ...problemsOf(flow, paid, consumers, spans, keepErrors, tail),
         ...collectorProblems(collected),
+        // Each function of an AdaptiveSampling flow reads the boost from its first init on.
+        ...(adaptive && adaptive.reads < adaptive.functions.length
+          ? [
+              `adaptive sampling: ${adaptive.reads} read(s) of the boost from ${adaptive.functions.join(', ')} (expected one at each init)`,
+            ]
+          : []),
       ],
     };
     const htmlFile = join(outDir, 'trace.html');
@@ -382,7 +414,7 @@ export async function runLocal(options: LocalRunOptions = {}): Promise<LocalRunR
   } finally {
     await Promise.all([...collectors.values()].map((c) => c.process.stop()));
     await localGateway?.stop();
-    await Promise.all([receiver.stop(), aws.stop(), fraud.stop()]);
+    await Promise.all([receiver.stop(), aws.stop(), fraud.stop(), appConfig.stop()]);
   }
 }
 

@@ -9,6 +9,7 @@ import {
 import type { AdaptiveBoost } from './adaptive';
 import { warnOnce } from './diagnostics';
 import type { EventShape } from './event';
+import { ATTR_SAMPLING_BOOST } from './semconv';
 
 /**
  * An always-keep rule: one of `TRACING_ALWAYS_KEEP` — `route:[<METHOD> ]<path>` (no method, or
@@ -129,9 +130,6 @@ class AlwaysKeepSampler implements Sampler {
     return `AlwaysKeep{${this.delegate.toString()}}`;
   }
 }
-
-/** The attribute a span sampled by an adaptive boost carries: the boost ratio in force. */
-export const ATTR_SAMPLING_BOOST = 'serverless_tracing.sampling.boost';
 
 /**
  * Adaptive sampling: while a boost is in force, a new trace (a span with no valid parent) is

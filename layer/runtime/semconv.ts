@@ -35,6 +35,12 @@ export const ATTR_CONTEXT_SOURCE = 'serverless_tracing.context_source';
 export const EVENT_CONTEXT_NOT_INJECTED = 'serverless_tracing.context_not_injected';
 /** The always-keep rule (`TRACING_ALWAYS_KEEP`) that sampled the invocation, as written. */
 export const ATTR_SAMPLING_RULE = 'serverless_tracing.sampling.rule';
+/**
+ * The ratio of the adaptive sampling boost that sampled a new trace, on its root span. A
+ * `TracingGateway` keeps every trace with it (its `adaptive-boost` policy), so a boost works in
+ * `SamplingMode.TAIL` too.
+ */
+export const ATTR_SAMPLING_BOOST = 'serverless_tracing.sampling.boost';
 
 /**
  * `sampling.priority`, from the OpenTracing conventions: the collector's `probabilistic_sampler`

@@ -5,10 +5,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import { TracingCost } from '../cost/tracing-cost';
 import type { TracingCostEntry } from '../cost/tracing-cost-report';
+import { flowOf } from '../trace-map/flow';
 import type { TraceEdge } from '../trace-map/trace-edge';
 import { buildTraceMap, type TraceMapNode } from '../trace-map/trace-map';
 import { dashboardUrl, functionConsoleUrl, serviceErrorTracesUrl, serviceTracesUrl } from './console-links';
-import { flowOf } from './private/flow';
 import { addRunbookLink } from './runbook';
 
 /**

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,6 +14,8 @@ import { isTracedConstruct, markOptedOut } from '../core/markers';
 import { layerPath } from '../core/package-paths';
 import { SamplingMode } from '../settings/tracing-options';
 import { TracingSettings } from '../settings/tracing-settings';
+import { flowOf } from '../trace-map/flow';
+import { buildTraceMap } from '../trace-map/trace-map';
 import { appConfigLayerArn } from './private/appconfig-layers';
 
 /** The shortest and longest boost `AdaptiveSampling` accepts. */
@@ -42,20 +44,24 @@ const BOOSTER_ENV = {
 /** Props of `AdaptiveSampling`. */
 export interface AdaptiveSamplingProps {
   /**
-   * The traced functions of the flow (`TracedFunction`s, or Node.js functions a `TracingPolicy`
-   * traces). Each gets the AppConfig Agent Lambda extension layer, read access to the flow's
-   * configuration, and the variables that tell the runtime where to read the boost. The boost
-   * raises the ratio of the traces these functions start; a function called with a context follows
-   * its caller's decision.
-   */
-  readonly functions: lambda.Function[];
-
-  /**
-   * The function whose metrics the default alarms watch (the flow's entry).
+   * The function where the flow starts (behind its API route, say): the default alarms watch the
+   * flow from it, and, without `functions`, it is the function that reads the boost.
    *
-   * @default - the first of `functions`
+   * @default - the first of `functions`; one of `entry` and `functions` is required
    */
   readonly entry?: lambda.IFunction;
+
+  /**
+   * The traced functions that read the boost (`TracedFunction`s, or Node.js functions a
+   * `TracingPolicy` traces). Each gets the AppConfig Agent Lambda extension layer, read access to
+   * the flow's configuration, and the variables that tell the runtime where to read the boost.
+   * The boost raises the ratio of the traces these functions start; a function called with a
+   * context (downstream of a queue, a topic or a traced call) follows its caller's decision, so
+   * the flow's entry is enough unless other functions start traces of it too.
+   *
+   * @default - the entry alone
+   */
+  readonly functions?: lambda.Function[];
 
   /**
    * The ratio new traces are sampled at while a boost lasts (the runtime uses the larger of it and
@@ -77,9 +83,10 @@ export interface AdaptiveSamplingProps {
   /**
    * The alarms whose change to ALARM starts a boost.
    *
-   * @default - two CloudWatch anomaly detection alarms on `entry`: its p99 `Duration` and its
-   * `Errors` (sum) above the upper band (2 standard deviations), 3 of 3 one-minute periods for
-   * latency, 2 of 2 for errors; missing data is not breaching
+   * @default - two CloudWatch anomaly detection alarms: the entry's p99 `Duration`, and the
+   * `Errors` (sum) of every function of the flow (the entry and what the trace map shows it
+   * reaching, through queues and topics too), above the upper band (2 standard deviations), 3 of
+   * 3 one-minute periods for latency, 2 of 2 for errors; missing data is not breaching
    */
   readonly alarms?: cloudwatch.IAlarm[];
 
@@ -101,6 +108,13 @@ export interface AdaptiveSamplingProps {
    * (`appconfig.Application.getLambdaLayerVersionArn`); a `Fn::FindInMap` when the region is a token
    */
   readonly extensionLayerArn?: string;
+
+  /**
+   * How long the booster's logs are kept.
+   *
+   * @default - `logRetention` of the enclosing `TracingSettings`, else logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
@@ -116,9 +130,13 @@ export interface AdaptiveSamplingProps {
  * through the AppConfig Agent Lambda extension (a layer) on localhost:2772, the runtime re-reading
  * it at most every 5 seconds in the background, never holding an invocation for it.
  *
+ * With `SamplingMode.TAIL` the boost raises the share of traces the functions send to the
+ * gateway, and the gateway keeps every trace whose root span carries the boost (its
+ * `adaptive-boost` policy), whatever its own percentage.
+ *
  * @example
  * new AdaptiveSampling(stack, 'CheckoutBoost', {
- *   functions: [checkout, reserve, charge],
+ *   entry: checkout,
  *   boostRatio: 1,
  *   boostDuration: Duration.minutes(30),
  * });
@@ -136,6 +154,8 @@ export class AdaptiveSampling extends Construct {
   public readonly rule: events.Rule;
   /** The alarms that start a boost. */
   public readonly alarms: cloudwatch.IAlarm[];
+  /** The functions that read the boost. */
+  public readonly functions: lambda.Function[];
   /** The boost ratio and duration in force. */
   public readonly boostRatio: number;
   public readonly boostDuration: Duration;
@@ -154,8 +174,9 @@ export class AdaptiveSampling extends Construct {
     );
     this.boostRatio = boostRatio;
     this.boostDuration = boostDuration;
-    const functions = props.functions;
-    const entry = props.entry ?? functions[0];
+    const entry = (props.entry ?? props.functions?.[0])!;
+    const functions = props.functions ?? [entry as lambda.Function];
+    this.functions = functions;
 
     this.application = new appconfig.Application(this, 'Application', {
       description: `Adaptive sampling of ${this.node.path}`,
@@ -184,7 +205,10 @@ export class AdaptiveSampling extends Construct {
 
     this.alarms = props.alarms ?? defaultAlarms(this, entry);
 
-    const logGroup = new logs.LogGroup(this, 'BoosterLogGroup', { retention: logs.RetentionDays.ONE_MONTH });
+    const logGroup = new logs.LogGroup(this, 'BoosterLogGroup', {
+      retention:
+        props.logRetention ?? TracingSettings.resolve(this).logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
     // A role of its own that may write to its log group only (no AWSLambdaBasicExecutionRole, whose
     // logs permission is on every group: cdk-nag AwsSolutions-IAM4), like TracedFunction's.
     const role = new iam.Role(this, 'BoosterRole', {
@@ -251,7 +275,32 @@ export class AdaptiveSampling extends Construct {
       targets: [new targets.LambdaFunction(this.booster, { retryAttempts: 2 })],
     });
 
-    for (const fn of functions) {
+    // cdk-nag (Serverless) findings the booster accepts by design, each with its reason.
+    const nowOrNever =
+      'a boost is worth starting only while its alarm is in ALARM: EventBridge retries the target twice and ' +
+      'Lambda retries the asynchronous invocation twice, a boost replayed later from a queue would raise sampling ' +
+      "after the anomaly, and the alarm's next change to ALARM starts another";
+    Validations.of(this.booster).acknowledge(
+      { id: 'Serverless::Serverless-LambdaDLQ', reason: nowOrNever },
+      {
+        id: 'Serverless::Serverless-LambdaTracing',
+        reason:
+          'the adaptive sampling booster is deployment plumbing run by alarms, left untraced on purpose: its runs ' +
+          'are in its log group and its Lambda metrics',
+      },
+    );
+    Validations.of(this.rule).acknowledge({ id: 'Serverless::Serverless-EventBusDLQ', reason: nowOrNever });
+
+    for (const [i, fn] of functions.entries()) {
+      const other = BOOST_READERS.get(fn);
+      if (other) {
+        throw new Error(
+          `AdaptiveSampling ${this.node.path}: ${props.functions ? `functions[${i}]` : 'entry'} ${fn.node.path} already ` +
+            `reads the boost of AdaptiveSampling ${other.node.path}, and a function reads one boost: leave it out of ` +
+            'one of them (one AdaptiveSampling can list the functions of several flows, with alarms for each)',
+        );
+      }
+      BOOST_READERS.set(fn, this);
       const arn = appConfigLayerArn(fn, fn.architecture, props.extensionLayerArn);
       if (arn === undefined) {
         throw new Error(
@@ -284,13 +333,16 @@ export class AdaptiveSampling extends Construct {
           isTracedConstruct(fn)
             ? []
             : [
-                `AdaptiveSampling ${this.node.path}: functions[${i}] ${fn.node.path} is not traced, so nothing ` +
+                `AdaptiveSampling ${this.node.path}: ${props.functions ? `functions[${i}]` : 'entry'} ${fn.node.path} is not traced, so nothing ` +
                   'reads the boost: use a TracedFunction, or put the function under a TracingPolicy',
               ],
         ),
     });
   }
 }
+
+/** The AdaptiveSampling each function reads its boost from. */
+const BOOST_READERS = new WeakMap<lambda.Function, AdaptiveSampling>();
 
 /** The problems of the props, each naming the prop and the fix. */
 function adaptiveSamplingErrors(
@@ -304,20 +356,35 @@ function adaptiveSamplingErrors(
 ): string[] {
   const errors: string[] = [];
   const { boostRatio, boostDuration, pollInterval, budget } = resolved;
-  if (!Array.isArray(props.functions) || props.functions.length === 0) {
-    errors.push('functions must list at least one traced function of the flow');
+  if (props.functions !== undefined && props.functions.length === 0) {
+    errors.push(
+      'functions is empty: list the traced functions that read the boost, or leave it out for the entry alone',
+    );
+  } else if (props.functions === undefined && props.entry === undefined) {
+    errors.push('give entry (the function where the flow starts), or functions');
+  } else if (props.functions === undefined && !(props.entry instanceof lambda.Function)) {
+    errors.push(
+      `entry ${props.entry!.node.path} is not a lambda.Function (an imported one cannot get the extension layer): ` +
+        'give functions, the traced functions that read the boost',
+    );
   }
-  for (const [i, fn] of (props.functions ?? []).entries()) {
+  const functions = props.functions ?? (props.entry instanceof lambda.Function ? [props.entry] : []);
+  const name = (i: number) => (props.functions ? `functions[${i}]` : 'entry');
+  for (const [i, fn] of functions.entries()) {
     if (fn.runtime.family !== lambda.RuntimeFamily.NODEJS) {
       errors.push(
-        `functions[${i}] ${fn.node.path} runs ${fn.runtime.name}: the tracing runtime (and the boost) is Node.js only`,
+        `${name(i)} ${fn.node.path} runs ${fn.runtime.name}: the tracing runtime (and the boost) is Node.js only`,
       );
     }
     const mode = (fn as { tracingOptions?: { samplingMode?: string } }).tracingOptions?.samplingMode;
-    if (mode !== undefined && mode !== SamplingMode.HEAD) {
+    // HEAD: the boost raises the head ratio. TAIL: it raises the share sent to the gateway, and the
+    // gateway keeps every trace whose root carries the boost (its adaptive-boost policy).
+    // COLLECTOR: the collector's probabilistic_sampler decides span by span, and only the root
+    // carries the boost, so a boosted trace would not be kept whole.
+    if (mode === SamplingMode.COLLECTOR) {
       errors.push(
-        `functions[${i}] ${fn.node.path} uses samplingMode ${mode}: a boost raises the head ratio, which this mode ` +
-          'does not decide with; use SamplingMode.HEAD for the flow, or leave the function out',
+        `${name(i)} ${fn.node.path} uses samplingMode collector: its collector decides span by span and would not ` +
+          'keep a boosted trace whole; use SamplingMode.HEAD or SamplingMode.TAIL for the flow, or leave the function out',
       );
     }
   }
@@ -353,58 +420,130 @@ function adaptiveSamplingErrors(
   return errors;
 }
 
-/** Anomaly detection alarms on the entry's p99 duration and its errors. */
+/**
+ * The most functions whose errors one alarm sums: an alarm's metric math may read at most 10
+ * metrics (PutMetricAlarm `Metrics`: up to 10 `MetricStat` and 10 `Expression` queries).
+ */
+export const MAX_FLOW_ERROR_METRICS = 10;
+
+/** Anomaly detection alarms on the entry's p99 duration and on the errors of its flow. */
 function defaultAlarms(scope: Construct, entry: lambda.IFunction): cloudwatch.IAlarm[] {
   const anomaly = (
     id: string,
-    metric: cloudwatch.IMetric & { metricName?: string },
-    what: string,
+    description: string,
     evaluationPeriods: number,
+    metrics: () => cloudwatch.CfnAlarm.MetricDataQueryProperty[],
   ) => {
-    const m = metric as cloudwatch.Metric;
     const alarm = new cloudwatch.CfnAlarm(scope, id, {
-      alarmDescription: `${what} of ${entry.node.path} is above its anomaly detection band: starts an adaptive sampling boost`,
+      alarmDescription: description,
       comparisonOperator: 'GreaterThanUpperThreshold',
       evaluationPeriods,
       datapointsToAlarm: evaluationPeriods,
       thresholdMetricId: 'band',
       treatMissingData: 'notBreaching',
-      metrics: [
-        {
-          id: 'm1',
-          returnData: true,
-          metricStat: {
-            metric: {
-              namespace: 'AWS/Lambda',
-              metricName: m.metricName,
-              dimensions: [{ name: 'FunctionName', value: entry.functionName }],
-            },
-            period: 60,
-            stat: m.statistic,
-          },
-        },
-        {
-          id: 'band',
-          expression: 'ANOMALY_DETECTION_BAND(m1, 2)',
-          label: `${what} (expected)`,
-          returnData: true,
-        },
-      ],
+      metrics: Lazy.any({ produce: metrics }),
     });
     return cloudwatch.Alarm.fromAlarmArn(scope, `${id}Ref`, alarm.attrArn);
   };
+  const band = (label: string): cloudwatch.CfnAlarm.MetricDataQueryProperty => ({
+    id: 'band',
+    expression: 'ANOMALY_DETECTION_BAND(m1, 2)',
+    label,
+    returnData: true,
+  });
+  const lambdaMetric = (
+    id: string,
+    fn: lambda.IFunction,
+    metricName: string,
+    stat: string,
+    returnData: boolean,
+  ): cloudwatch.CfnAlarm.MetricDataQueryProperty => ({
+    id,
+    returnData,
+    metricStat: {
+      metric: {
+        namespace: 'AWS/Lambda',
+        metricName,
+        dimensions: [{ name: 'FunctionName', value: fn.functionName }],
+      },
+      period: 60,
+      stat,
+    },
+  });
+
+  // The flow's functions, from the trace map once the app is complete (a TracingPolicy traces
+  // at synth): the entry first, then in flow order.
+  let flowFunctions: lambda.IFunction[] | undefined;
+  const flow = (): lambda.IFunction[] => {
+    if (flowFunctions) return flowFunctions;
+    const result = flowOf(buildTraceMap(scope), entry.node.path);
+    if (!result.flow) throw new Error(`AdaptiveSampling ${scope.node.path}: ${result.error}`);
+    const byPath = new Map(scope.node.root.node.findAll().map((c) => [c.node.path, c]));
+    flowFunctions = result.flow.nodes
+      .filter((n) => n.type === 'function')
+      .map((n) => byPath.get(n.id))
+      .filter((c): c is lambda.IFunction => c !== undefined && 'functionName' in c);
+    return flowFunctions;
+  };
+  scope.node.addValidation({
+    validate: () => {
+      let all: lambda.IFunction[];
+      try {
+        all = flow();
+      } catch (error) {
+        return [(error as Error).message];
+      }
+      if (all.length > MAX_FLOW_ERROR_METRICS) {
+        Annotations.of(scope).addWarningV2(
+          'cdk-serverless-tracing:adaptiveFlowErrors',
+          `the default errors alarm sums the errors of the first ${MAX_FLOW_ERROR_METRICS} of the flow's ` +
+            `${all.length} functions (an alarm reads at most ${MAX_FLOW_ERROR_METRICS} metrics); it leaves out ` +
+            `${all
+              .slice(MAX_FLOW_ERROR_METRICS)
+              .map((fn) => fn.node.path)
+              .join(', ')}: give alarms to watch them`,
+        );
+      }
+      return [];
+    },
+  });
+
   return [
     anomaly(
       'LatencyAnomaly',
-      entry.metricDuration({ statistic: 'p99', period: Duration.minutes(1) }),
-      'p99 duration',
+      `p99 duration of ${entry.node.path} is above its anomaly detection band: starts an adaptive sampling boost`,
       3,
+      () => [lambdaMetric('m1', entry, 'Duration', 'p99', true), band('p99 duration (expected)')],
     ),
     anomaly(
       'ErrorsAnomaly',
-      entry.metricErrors({ statistic: 'Sum', period: Duration.minutes(1) }),
-      'errors',
+      `errors of the flow of ${entry.node.path} (its functions' Lambda Errors, summed) are above their anomaly ` +
+        'detection band: starts an adaptive sampling boost',
       2,
+      () => {
+        // Without a flow (the entry unknown to the trace map) the validation fails the synth; the
+        // entry's own errors stand in until then.
+        let fns: lambda.IFunction[];
+        try {
+          fns = flow().slice(0, MAX_FLOW_ERROR_METRICS);
+        } catch {
+          fns = [entry];
+        }
+        if (fns.length === 1)
+          return [lambdaMetric('m1', fns[0], 'Errors', 'Sum', true), band('errors (expected)')];
+        // A function without invocations in a minute has no datapoint: FILL makes it 0, so the
+        // sum is there for every minute any function of the flow ran.
+        return [
+          ...fns.map((fn, i) => lambdaMetric(`e${i}`, fn, 'Errors', 'Sum', false)),
+          {
+            id: 'm1',
+            expression: `SUM([${fns.map((_, i) => `FILL(e${i}, 0)`).join(', ')}])`,
+            label: 'errors of the flow',
+            returnData: true,
+          },
+          band('errors (expected)'),
+        ];
+      },
     ),
   ];
 }

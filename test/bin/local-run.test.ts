@@ -52,6 +52,10 @@ test('the flow comes from the trace map and the templates: bundles, environment,
     // The topic's Ref, resolved to the topic's local ARN; the declared fraud API, to its stand-in.
     PAYMENTS_TOPIC_ARN: flow.topics[0].arn,
     FRAUD_API_URL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/v1\/score$/),
+    // AdaptiveSampling: the boost from the local AppConfig stand-in, not the extension's path.
+    TRACING_ADAPTIVE_CONFIG: expect.stringMatching(
+      /^http:\/\/127\.0\.0\.1:\d+\/applications\/local\/environments\/Dev\/configurations\/boost$/,
+    ),
   });
   expect(authorize.bundle).toMatchObject({ timeoutSeconds: 10, logFormat: 'JSON' });
   expect(flow.subscriptions.map((s) => [s.topic.label, s.queue.label, s.rawMessageDelivery]).sort()).toEqual([
@@ -67,6 +71,9 @@ test('the flow comes from the trace map and the templates: bundles, environment,
 
 test('Dev: one trace from POST /payments through the fraud API call and SNS to both consumers', () => {
   expect(dev.problems).toEqual([]);
+  // authorize, the flow's entry, read the boost (`{}`) at its init; the consumers follow its decision.
+  expect(dev.adaptive?.functions).toEqual(['Authorize']);
+  expect(dev.adaptive?.reads).toBeGreaterThanOrEqual(1);
   const [payment] = dev.payments;
   expect(payment).toMatchObject({ statusCode: 201, sampled: true });
   const { spans } = dev;

@@ -120,6 +120,12 @@ export interface SamplingTierConfig {
 /** The span attribute an always-keep rule or the after-deploy check sets (layer/runtime/semconv.ts). */
 export const SAMPLING_RULE_ATTRIBUTE = 'serverless_tracing.sampling.rule';
 
+/**
+ * The span attribute an adaptive sampling boost sets on the root span of a trace it keeps: the
+ * boost ratio, a double (layer/runtime/semconv.ts).
+ */
+export const SAMPLING_BOOST_ATTRIBUTE = 'serverless_tracing.sampling.boost';
+
 /** The port of the receiver of the collector's own metrics when `GatewayPorts.telemetry` is absent. */
 export const DEFAULT_TELEMETRY_PORT = 4319;
 
@@ -127,6 +133,7 @@ export const DEFAULT_TELEMETRY_PORT = 4319;
 export const POLICY_NAMES = {
   errors: 'errors',
   rule: 'sampling-rule',
+  boost: 'adaptive-boost',
   slow: 'slow',
   percentage: 'percentage',
 } as const;
@@ -480,6 +487,18 @@ export function renderSamplingConfig(config: SamplingTierConfig): string {
       name: POLICY_NAMES.rule,
       type: 'string_attribute',
       string_attribute: { key: SAMPLING_RULE_ATTRIBUTE, values: ['.*'], enabled_regex_matching: true },
+    },
+    {
+      // A trace an adaptive boost keeps (AdaptiveSampling): its root span carries the boost ratio,
+      // a double, which neither `numeric_attribute` (it reads Int() only: numeric_tag_filter.go:64)
+      // nor `string_attribute` matches; an OTTL condition on the span's attributes does
+      // (internal/sampling/ottl.go), with the context named as the README recommends.
+      name: POLICY_NAMES.boost,
+      type: 'ottl_condition',
+      ottl_condition: {
+        error_mode: 'ignore',
+        span: [`span.attributes["${SAMPLING_BOOST_ATTRIBUTE}"] != nil`],
+      },
     },
   ];
   if (s.latencyThresholdMs !== undefined) {

@@ -2,7 +2,7 @@ import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { BOOSTER_ENV, boosterHandler, type AlarmStateChangeEvent } from '../../../layer/adaptive/booster';
 import { traced } from '../../../layer/runtime';
 import { ENV_ADAPTIVE_CONFIG } from '../../../layer/runtime/adaptive';
-import { ATTR_SAMPLING_BOOST } from '../../../layer/runtime/sampler';
+import { ATTR_SAMPLING_BOOST } from '../../../layer/runtime/semconv';
 import { LocalAppConfig } from '../../../bin/local/local-appconfig';
 import { ACCOUNT, REGION, httpApiEvent, lambdaContext } from '../../helpers/events';
 import { isSampled } from '../../helpers/otlp-receiver';

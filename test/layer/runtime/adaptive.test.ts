@@ -5,7 +5,7 @@ import {
   adaptiveConfigUrl,
   parseBoost,
 } from '../../../layer/runtime/adaptive';
-import { ATTR_SAMPLING_BOOST } from '../../../layer/runtime/sampler';
+import { ATTR_SAMPLING_BOOST } from '../../../layer/runtime/semconv';
 import { LocalAppConfig } from '../../../bin/local/local-appconfig';
 import {
   PARENT_SPAN_ID,

@@ -7,6 +7,7 @@ import {
   renderLoadBalancingConfig,
   renderSamplingConfig,
   SAMPLING_METRICS,
+  SAMPLING_BOOST_ATTRIBUTE,
   SAMPLING_RULE_ATTRIBUTE,
   type GatewayExporterConfig,
   type GatewayMetricsConfig,
@@ -14,7 +15,7 @@ import {
   type SamplingTierConfig,
   type TailSamplingSettings,
 } from '../../../lib/gateway/private/gateway-config';
-import { ATTR_SAMPLING_RULE } from '../../../layer/runtime/semconv';
+import { ATTR_SAMPLING_BOOST, ATTR_SAMPLING_RULE } from '../../../layer/runtime/semconv';
 import { OTELCOL_GATEWAY, testNeeding } from '../../helpers/requirements';
 
 // The gateway's two configurations: their shape, and every variant loaded by `otelcol-gateway`
@@ -269,13 +270,22 @@ describe('sampling tier', () => {
         type: 'string_attribute',
         string_attribute: { key: SAMPLING_RULE_ATTRIBUTE, values: ['.*'], enabled_regex_matching: true },
       },
+      {
+        name: 'adaptive-boost',
+        type: 'ottl_condition',
+        ottl_condition: {
+          error_mode: 'ignore',
+          span: ['span.attributes["serverless_tracing.sampling.boost"] != nil'],
+        },
+      },
       { name: 'slow', type: 'latency', latency: { threshold_ms: 5000 } },
       { name: 'percentage', type: 'probabilistic', probabilistic: { sampling_percentage: 10 } },
     ]);
   });
 
-  test('the rule attribute is the one the runtime sets', () => {
+  test('the rule and boost attributes are the ones the runtime sets', () => {
     expect(SAMPLING_RULE_ATTRIBUTE).toBe(ATTR_SAMPLING_RULE);
+    expect(SAMPLING_BOOST_ATTRIBUTE).toBe(ATTR_SAMPLING_BOOST);
   });
 
   test('no latency policy without a threshold; the early decision when asked for', () => {
@@ -285,6 +295,7 @@ describe('sampling tier', () => {
     expect(c.processors.tail_sampling.policies.map((p: { name: string }) => p.name)).toEqual([
       'errors',
       'sampling-rule',
+      'adaptive-boost',
       'percentage',
     ]);
     expect(c.processors.tail_sampling.decision_wait_after_root_received).toBe('3s');

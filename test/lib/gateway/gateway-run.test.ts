@@ -9,6 +9,7 @@ import { OtlpReceiver } from '../../../bin/local/otlp-receiver';
 import {
   LOAD_BALANCING_METRICS,
   SAMPLING_METRICS,
+  SAMPLING_BOOST_ATTRIBUTE,
   SAMPLING_RULE_ATTRIBUTE,
   type GatewayMetric,
 } from '../../../lib/gateway/private/gateway-config';
@@ -37,11 +38,11 @@ interface Span {
   kind: number;
   startTimeUnixNano: string;
   endTimeUnixNano: string;
-  attributes: { key: string; value: { stringValue: string } }[];
+  attributes: { key: string; value: { stringValue: string } | { doubleValue: number } }[];
   status: { code?: number };
 }
 
-type Kind = 'plain' | 'error' | 'rule' | 'slow';
+type Kind = 'plain' | 'error' | 'rule' | 'slow' | 'boost';
 interface TestTrace {
   readonly kind: Kind;
   readonly traceId: string;
@@ -53,7 +54,8 @@ const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
 /**
  * A trace of a root span and three children: an error sets one child's status to ERROR, a rule
- * marks one child with the sampling rule attribute, a slow trace's root lasts 3 s (the others 50 ms).
+ * marks one child with the sampling rule attribute, a slow trace's root lasts 3 s (the others 50 ms),
+ * an adaptive boost marks the root with the boost ratio (a double, as the runtime sets it).
  */
 function makeTrace(kind: Kind): TestTrace {
   const traceId = hex(16);
@@ -74,7 +76,9 @@ function makeTrace(kind: Kind): TestTrace {
       attributes:
         kind === 'rule' && i === 2
           ? [{ key: SAMPLING_RULE_ATTRIBUTE, value: { stringValue: 'always: POST /payments' } }]
-          : [],
+          : kind === 'boost' && root
+            ? [{ key: SAMPLING_BOOST_ATTRIBUTE, value: { doubleValue: 0.5 } }]
+            : [],
       status: kind === 'error' && i === 3 ? { code: 2 } : {},
     });
   }
@@ -191,14 +195,20 @@ const PERCENTAGE = 25;
 const PLAIN = 400;
 
 needsGateway(
-  'errors, rule-marked and slow traces arrive whole; of 400 plain traces the hash of the trace id keeps ~25 %; no trace arrives split, each from one sampling process',
+  'errors, rule-marked, slow and boosted traces arrive whole; of 400 plain traces the hash of the trace id keeps ~25 %; no trace arrives split, each from one sampling process',
   async () => {
     gateway = new LocalGateway({
       exporterEndpoint: receiver.endpoint,
       sampling: { percentage: PERCENTAGE, decisionWaitSeconds: 1, latencyThresholdMs: 2000 },
     });
     await gateway.start();
-    const special = [makeTrace('error'), makeTrace('rule'), makeTrace('slow')];
+    // Boosted traces the probabilistic policy would drop: only the boost policy can keep them.
+    const boosted: TestTrace[] = [];
+    while (boosted.length < 3) {
+      const t = makeTrace('boost');
+      if (!probabilisticKeeps(t.traceId, PERCENTAGE)) boosted.push(t);
+    }
+    const special = [makeTrace('error'), makeTrace('rule'), makeTrace('slow'), ...boosted];
     const plain = Array.from({ length: PLAIN }, () => makeTrace('plain'));
     const traces = [...special, ...plain];
     await sendSpread(gateway.endpoints, traces);

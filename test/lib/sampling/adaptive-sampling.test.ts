@@ -2,7 +2,18 @@ import { AspectPriority, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AdaptiveSampling, SamplingMode, TracedFunction, TracingPolicy, TracingSettings } from '../../../lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import {
+  AdaptiveSampling,
+  SamplingMode,
+  TracedFunction,
+  TracedQueue,
+  TracedTopic,
+  TracingPolicy,
+  TracingExporter,
+  TracingGateway,
+  TracingSettings,
+} from '../../../lib';
 import { BOOSTER_ENV } from '../../../layer/adaptive/booster';
 import { bundledCode, fixture, newStack, plainFunction } from '../../helpers/stack';
 
@@ -320,7 +331,10 @@ describe('bad props fail the synth, naming the prop and the fix', () => {
       'pollInterval must be between 15 seconds and 10 minutes (got 5 seconds)',
     ],
     [{ alarms: [] }, 'alarms is empty, so nothing would start a boost'],
-    [{ functions: [] }, 'functions must list at least one traced function of the flow'],
+    [
+      { functions: [] },
+      'functions is empty: list the traced functions that read the boost, or leave it out for the entry alone',
+    ],
   ])('%p', (props, message) => {
     expect(make(props)).toThrow(message);
   });
@@ -338,11 +352,38 @@ describe('bad props fail the synth, naming the prop and the fix', () => {
     expect(new AdaptiveSampling(stack, 'Boost', { functions: [api] }).boostRatio).toBe(0.2);
   });
 
-  test('a function that does not sample at the head', () => {
+  test('a function whose collector samples span by span', () => {
     const { stack } = newStack({ env: true });
     const fn = traced(stack, 'Collector', { samplingMode: SamplingMode.COLLECTOR });
     expect(() => new AdaptiveSampling(stack, 'Boost', { functions: [fn] })).toThrow(
-      /functions\[0\] TestStack\/Collector uses samplingMode collector: a boost raises the head ratio/,
+      /functions\[0\] TestStack\/Collector uses samplingMode collector: its collector decides span by span and would not keep a boosted trace whole; use SamplingMode.HEAD or SamplingMode.TAIL/,
+    );
+    expect(() => new AdaptiveSampling(stack, 'Boost2', { entry: fn })).toThrow(
+      /entry TestStack\/Collector uses samplingMode collector/,
+    );
+  });
+
+  test('a function in two AdaptiveSampling constructs', () => {
+    const { stack } = newStack({ env: true });
+    const api = traced(stack, 'Api');
+    new AdaptiveSampling(stack, 'Boost', { entry: api });
+    expect(() => new AdaptiveSampling(stack, 'Again', { functions: [traced(stack, 'Other'), api] })).toThrow(
+      'AdaptiveSampling TestStack/Again: functions[1] TestStack/Api already reads the boost of AdaptiveSampling TestStack/Boost, and a function reads one boost',
+    );
+  });
+
+  test('neither entry nor functions; an imported entry without functions', () => {
+    const { stack } = newStack({ env: true });
+    expect(() => new AdaptiveSampling(stack, 'Boost', {})).toThrow(
+      'give entry (the function where the flow starts), or functions',
+    );
+    const imported = lambda.Function.fromFunctionArn(
+      stack,
+      'Imported',
+      'arn:aws:lambda:eu-west-1:123456789012:function:imported',
+    );
+    expect(() => new AdaptiveSampling(stack, 'Boost2', { entry: imported })).toThrow(
+      'entry TestStack/Imported is not a lambda.Function (an imported one cannot get the extension layer): give functions',
     );
   });
 
@@ -372,4 +413,153 @@ test('the booster bundles from layer/adaptive/booster.ts, with the AWS SDK left 
   expect(code).toContain('CloudWatch Alarm State Change');
   expect(code).toMatch(/require\("@aws-sdk\/client-appconfig"\)/);
   expect(code.length).toBeLessThan(20_000);
+});
+
+describe('from the entry alone, along the trace map', () => {
+  // api → TracedQueue → worker: the flow of api reaches worker.
+  function queued(mode?: SamplingMode) {
+    const { app, stack } = newStack({ env: true });
+    if (mode === SamplingMode.TAIL) {
+      TracingSettings.set(stack, {
+        samplingMode: mode,
+        exporter: TracingExporter.gateway(new TracingGateway(stack, 'Gateway')),
+      });
+      mode = undefined;
+    }
+    const api = traced(stack, 'Api', mode ? { samplingMode: mode } : {});
+    const worker = traced(stack, 'Worker', mode ? { samplingMode: mode } : {});
+    const jobs = new TracedQueue(stack, 'Jobs');
+    jobs.grantSend(api);
+    jobs.addConsumer(worker);
+    return { app, stack, api, worker };
+  }
+  const layerOf = (template: Template) =>
+    Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, r]) => JSON.stringify(r).includes('AWS-AppConfig-Extension'))
+      .map(([id]) => id);
+
+  test('only the entry reads the boost: what it reaches follows its decision', () => {
+    const { stack, api } = queued();
+    const boost = new AdaptiveSampling(stack, 'Boost', { entry: api });
+    expect(boost.functions).toEqual([api]);
+    expect(layerOf(Template.fromStack(stack))).toEqual([
+      stack.getLogicalId(api.node.defaultChild as lambda.CfnFunction),
+    ]);
+  });
+
+  test('the errors alarm sums the Errors of every function of the flow, each filled with 0', () => {
+    const { stack, api, worker } = queued();
+    new AdaptiveSampling(stack, 'Boost', { entry: api });
+    const template = Template.fromStack(stack);
+    const ref = (fn: lambda.Function) => ({
+      Ref: stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction),
+    });
+    const errors = (id: string, fn: lambda.Function) => ({
+      Id: id,
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/Lambda',
+          MetricName: 'Errors',
+          Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }],
+        },
+        Period: 60,
+        Stat: 'Sum',
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('^errors of the flow of TestStack/Api'),
+      ThresholdMetricId: 'band',
+      EvaluationPeriods: 2,
+      Metrics: [
+        errors('e0', api),
+        errors('e1', worker),
+        {
+          Id: 'm1',
+          Expression: 'SUM([FILL(e0, 0), FILL(e1, 0)])',
+          Label: 'errors of the flow',
+          ReturnData: true,
+        },
+        {
+          Id: 'band',
+          Expression: 'ANOMALY_DETECTION_BAND(m1, 2)',
+          Label: 'errors (expected)',
+          ReturnData: true,
+        },
+      ],
+    });
+    // Latency stays the entry's own.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      EvaluationPeriods: 3,
+      Metrics: [
+        Match.objectLike({
+          Id: 'm1',
+          MetricStat: Match.objectLike({
+            Stat: 'p99',
+            Metric: Match.objectLike({ Dimensions: [{ Name: 'FunctionName', Value: ref(api) }] }),
+          }),
+        }),
+        Match.objectLike({ Id: 'band' }),
+      ],
+    });
+  });
+
+  test('a flow of more than 10 functions: the first 10 in flow order (the map orders Q10 before Q2), and a warning naming the rest', () => {
+    const { app, stack } = newStack({ env: true });
+    const api = traced(stack, 'Api');
+    const topic = new TracedTopic(stack, 'Fanout');
+    topic.grantPublish(api);
+    for (let i = 0; i < 11; i++) {
+      const queue = new TracedQueue(stack, `Q${i}`);
+      topic.addQueueSubscription(queue);
+      queue.addConsumer(traced(stack, `W${i}`));
+    }
+    new AdaptiveSampling(stack, 'Boost', { entry: api });
+    const assembly = app.synth();
+    const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((r) =>
+      String(r.Properties.AlarmDescription).startsWith('errors'),
+    )!;
+    const stats = (alarm.Properties.Metrics as { MetricStat?: unknown }[]).filter((m) => m.MetricStat);
+    expect(stats).toHaveLength(10);
+    const warnings = assembly
+      .getStackByName(stack.stackName)
+      .messages.filter((m) => String(m.entry.data).includes('adaptiveFlowErrors'))
+      .map((m) => String(m.entry.data));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /the first 10 of the flow's 12 functions .* leaves out TestStack\/W8, TestStack\/W9: give alarms/,
+    );
+  });
+
+  test('an entry the trace map does not know fails the synth, naming its entries', () => {
+    const { app, stack } = newStack({ env: true });
+    traced(stack, 'Api');
+    const plain = plainFunction(stack, 'Plain');
+    new AdaptiveSampling(stack, 'Boost', { entry: plain });
+    expect(() => app.synth()).toThrow(
+      /entry: TestStack\/Plain is not a function of the trace map \(its entry functions: TestStack\/Api/,
+    );
+  });
+
+  test('tail sampling: accepted (the gateway keeps every boosted trace)', () => {
+    const { stack, api } = queued(SamplingMode.TAIL);
+    expect(() => new AdaptiveSampling(stack, 'Boost', { entry: api })).not.toThrow();
+  });
+});
+
+test('the booster keeps its logs as the settings say, or as logRetention says', () => {
+  const { stack } = newStack({ env: true });
+  TracingSettings.set(stack, { logRetention: logs.RetentionDays.ONE_WEEK });
+  new AdaptiveSampling(stack, 'Boost', { entry: traced(stack, 'Api') });
+  new AdaptiveSampling(stack, 'Boost2', {
+    entry: traced(stack, 'Other'),
+    logRetention: logs.RetentionDays.ONE_YEAR,
+  });
+  const retention = (id: string) =>
+    Object.entries(Template.fromStack(stack).findResources('AWS::Logs::LogGroup')).find(([logicalId]) =>
+      logicalId.startsWith(id),
+    )?.[1].Properties.RetentionInDays;
+  expect(retention('BoostBoosterLogGroup')).toBe(7);
+  expect(retention('Boost2BoosterLogGroup')).toBe(365);
 });

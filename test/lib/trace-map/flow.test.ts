@@ -1,4 +1,4 @@
-import { flowOf } from '../../../lib/dashboard/private/flow';
+import { flowOf } from '../../../lib/trace-map/flow';
 import type { TraceEdge } from '../../../lib/trace-map/trace-edge';
 import type { TraceMap, TraceMapNode } from '../../../lib/trace-map/trace-map';
 

@@ -1,5 +1,5 @@
-import type { TraceEdge } from '../../trace-map/trace-edge';
-import type { TraceMap, TraceMapNode } from '../../trace-map/trace-map';
+import type { TraceEdge } from './trace-edge';
+import type { TraceMap, TraceMapNode } from './trace-map';
 
 /** A flow of the trace map: what a request to its entry reaches, in flow order. */
 export interface Flow {
