@@ -186,7 +186,7 @@ async function main(): Promise<void> {
     '- **ours (bundled, TracedFunction)**: the same handler as `TracedFunction` bundles it (its fixed entry, the runtime from source, ESM builds of the OpenTelemetry packages), exporting over OTLP/HTTP to a local receiver on 127.0.0.1 before each invocation returns.',
     `- **standard OpenTelemetry**: what the upstream OpenTelemetry Lambda layer sets up, from the official packages (\`@opentelemetry/sdk-node\` ${versions['@opentelemetry/sdk-node']}, \`instrumentation-aws-lambda\` ${versions['@opentelemetry/instrumentation-aws-lambda']}, \`instrumentation-aws-sdk\` ${versions['@opentelemetry/instrumentation-aws-sdk']}, \`instrumentation-http\` ${versions['@opentelemetry/instrumentation-http']}, \`instrumentation-undici\` ${versions['@opentelemetry/instrumentation-undici']}; OTLP/HTTP exporter behind a batch span processor, flushed by the Lambda instrumentation at the end of each invocation), loaded with \`node --require\` as the layer's wrapper is, before the bare handler; once from node_modules (unbundled) and once bundled into one file with esbuild. Its metrics and logs exporters are off (\`OTEL_METRICS_EXPORTER=none\`, \`OTEL_LOGS_EXPORTER=none\`).`,
     '- The receiver reads each export and answers 200 without parsing it; "exports received" counts what arrived, so a variant that silently exports nothing would show.',
-    '- ours (layer) is not measured yet: the layer delivery mode does not exist yet.',
+    "- **ours (layer, TracingPolicy)**: the bare bundle unchanged, with the layer's shim as the handler (cold start only; warm, it runs the same runtime as the bundled variant).",
     '',
     '## Cold start, peak RSS and package size',
     '',
