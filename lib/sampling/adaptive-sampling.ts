@@ -12,6 +12,8 @@ import { ENV } from '../core/constants';
 import { throwIfAny } from '../core/errors';
 import { isTracedConstruct, markOptedOut } from '../core/markers';
 import { layerPath } from '../core/package-paths';
+import { serviceErrorTracesUrl, serviceTracesUrl } from '../dashboard/console-links';
+import { runbookDescription, type RunbookLink } from '../dashboard/runbook';
 import { SamplingMode } from '../settings/tracing-options';
 import { TracingSettings } from '../settings/tracing-settings';
 import { flowOf } from '../trace-map/flow';
@@ -203,8 +205,6 @@ export class AdaptiveSampling extends Construct {
       `/applications/${this.application.applicationId}/environments/${this.environment.environmentId}` +
       `/configurations/${this.configuration.configurationProfileId}`;
 
-    this.alarms = props.alarms ?? defaultAlarms(this, entry);
-
     const logGroup = new logs.LogGroup(this, 'BoosterLogGroup', {
       retention:
         props.logRetention ?? TracingSettings.resolve(this).logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -221,6 +221,9 @@ export class AdaptiveSampling extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
+    this.alarms =
+      props.alarms ?? defaultAlarms(this, entry, { ratio: boostRatio, duration: boostDuration, logGroup });
+
     this.booster = new nodejs.NodejsFunction(this, 'Booster', {
       description: `Starts an adaptive sampling boost of ${this.node.path}`,
       entry: layerPath('adaptive', 'booster.ts'),
@@ -426,25 +429,30 @@ function adaptiveSamplingErrors(
  */
 export const MAX_FLOW_ERROR_METRICS = 10;
 
+/**
+ * An anomaly detection alarm whose metrics are read at synth (the flow comes from the trace map):
+ * CloudWatch's `CfnAlarm` under an `AlarmBase`, so it is an `IAlarm` whose description a
+ * `FlowDashboard` can add its link to, as it does for any alarm of the library.
+ */
+class FlowAnomalyAlarm extends cloudwatch.AlarmBase {
+  public readonly alarmArn: string;
+  public readonly alarmName: string;
+
+  constructor(scope: Construct, id: string, props: cloudwatch.CfnAlarmProps) {
+    super(scope, id);
+    const cfn = new cloudwatch.CfnAlarm(this, 'Resource', props);
+    this.alarmArn = cfn.attrArn;
+    this.alarmName = cfn.ref;
+  }
+}
+
 /** Anomaly detection alarms on the entry's p99 duration and on the errors of its flow. */
-function defaultAlarms(scope: Construct, entry: lambda.IFunction): cloudwatch.IAlarm[] {
-  const anomaly = (
-    id: string,
-    description: string,
-    evaluationPeriods: number,
-    metrics: () => cloudwatch.CfnAlarm.MetricDataQueryProperty[],
-  ) => {
-    const alarm = new cloudwatch.CfnAlarm(scope, id, {
-      alarmDescription: description,
-      comparisonOperator: 'GreaterThanUpperThreshold',
-      evaluationPeriods,
-      datapointsToAlarm: evaluationPeriods,
-      thresholdMetricId: 'band',
-      treatMissingData: 'notBreaching',
-      metrics: Lazy.any({ produce: metrics }),
-    });
-    return cloudwatch.Alarm.fromAlarmArn(scope, `${id}Ref`, alarm.attrArn);
-  };
+function defaultAlarms(
+  scope: Construct,
+  entry: lambda.IFunction,
+  boost: { ratio: number; duration: Duration; logGroup: logs.ILogGroup },
+): cloudwatch.IAlarm[] {
+  const region = Stack.of(scope).region;
   const band = (label: string): cloudwatch.CfnAlarm.MetricDataQueryProperty => ({
     id: 'band',
     expression: 'ANOMALY_DETECTION_BAND(m1, 2)',
@@ -471,25 +479,28 @@ function defaultAlarms(scope: Construct, entry: lambda.IFunction): cloudwatch.IA
     },
   });
 
-  // The flow's functions, from the trace map once the app is complete (a TracingPolicy traces
-  // at synth): the entry first, then in flow order.
-  let flowFunctions: lambda.IFunction[] | undefined;
-  const flow = (): lambda.IFunction[] => {
-    if (flowFunctions) return flowFunctions;
+  // The flow, from the trace map once the app is complete (a TracingPolicy traces at synth): its
+  // functions, the entry first then in flow order, and the entry's service name.
+  let known: { functions: lambda.IFunction[]; entryService?: string } | undefined;
+  const flow = () => {
+    if (known) return known;
     const result = flowOf(buildTraceMap(scope), entry.node.path);
     if (!result.flow) throw new Error(`AdaptiveSampling ${scope.node.path}: ${result.error}`);
     const byPath = new Map(scope.node.root.node.findAll().map((c) => [c.node.path, c]));
-    flowFunctions = result.flow.nodes
-      .filter((n) => n.type === 'function')
-      .map((n) => byPath.get(n.id))
-      .filter((c): c is lambda.IFunction => c !== undefined && 'functionName' in c);
-    return flowFunctions;
+    known = {
+      functions: result.flow.nodes
+        .filter((n) => n.type === 'function')
+        .map((n) => byPath.get(n.id))
+        .filter((c): c is lambda.IFunction => c !== undefined && 'functionName' in c),
+      entryService: result.flow.nodes[0]?.serviceName,
+    };
+    return known;
   };
   scope.node.addValidation({
     validate: () => {
       let all: lambda.IFunction[];
       try {
-        all = flow();
+        all = flow().functions;
       } catch (error) {
         return [(error as Error).message];
       }
@@ -507,25 +518,74 @@ function defaultAlarms(scope: Construct, entry: lambda.IFunction): cloudwatch.IA
       return [];
     },
   });
+  const service = () => {
+    try {
+      return flow().entryService;
+    } catch {
+      return undefined;
+    }
+  };
+
+  // The runbook: what the boost did, where the booster says so, and the traces it keeps.
+  const boosted =
+    `new traces of the flow are sampled at ${boost.ratio} for ${boost.duration.toHumanString()} ` +
+    '(adaptive sampling), then sampling falls back by itself; nothing pages on this alarm.';
+  const firstQuery =
+    `Logs Insights on ${boost.logGroup.logGroupName}: fields @timestamp, @message ` +
+    '| filter @message like /adaptive sampling boosted|ERROR/ | sort @timestamp desc | limit 20 ' +
+    '(whether the boost started, until when, or why it failed)';
+  const anomaly = (
+    id: string,
+    meaning: string,
+    traces: RunbookLink,
+    evaluationPeriods: number,
+    metrics: () => cloudwatch.CfnAlarm.MetricDataQueryProperty[],
+  ) =>
+    new FlowAnomalyAlarm(scope, id, {
+      alarmDescription: runbookDescription({
+        meaning: `${meaning}: ${boosted}`,
+        firstQuery,
+        links: [traces],
+      }),
+      comparisonOperator: 'GreaterThanUpperThreshold',
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      thresholdMetricId: 'band',
+      treatMissingData: 'notBreaching',
+      metrics: Lazy.any({ produce: metrics }),
+    });
 
   return [
     anomaly(
       'LatencyAnomaly',
-      `p99 duration of ${entry.node.path} is above its anomaly detection band: starts an adaptive sampling boost`,
+      `The p99 duration of ${entry.node.path} is above its anomaly detection band`,
+      {
+        label: 'Traces of the entry',
+        url: () => {
+          const name = service();
+          return name === undefined ? undefined : serviceTracesUrl(region, name);
+        },
+      },
       3,
       () => [lambdaMetric('m1', entry, 'Duration', 'p99', true), band('p99 duration (expected)')],
     ),
     anomaly(
       'ErrorsAnomaly',
-      `errors of the flow of ${entry.node.path} (its functions' Lambda Errors, summed) are above their anomaly ` +
-        'detection band: starts an adaptive sampling boost',
+      `The errors of the flow of ${entry.node.path} (its functions' Lambda Errors, summed) are above their anomaly detection band`,
+      {
+        label: 'Error traces of the entry',
+        url: () => {
+          const name = service();
+          return name === undefined ? undefined : serviceErrorTracesUrl(region, name);
+        },
+      },
       2,
       () => {
         // Without a flow (the entry unknown to the trace map) the validation fails the synth; the
         // entry's own errors stand in until then.
         let fns: lambda.IFunction[];
         try {
-          fns = flow().slice(0, MAX_FLOW_ERROR_METRICS);
+          fns = flow().functions.slice(0, MAX_FLOW_ERROR_METRICS);
         } catch {
           fns = [entry];
         }

@@ -369,11 +369,12 @@ describe('the example app', () => {
         { Properties: { AlarmDescription: unknown } }
       >,
     ).map((a) => flatten(a.Properties.AlarmDescription));
-    // The canary's two and the SLO's 12 window alarms (the composite alarms are another type).
-    expect(descriptions).toHaveLength(14);
-    const canary = descriptions.filter((d) => !d.startsWith('Burn rate of SLO'));
-    expect(canary).toHaveLength(2);
-    for (const d of canary) {
+    // The canary's two, the SLO's 12 window alarms (the composite alarms are another type) and
+    // the boost's two anomaly alarms.
+    expect(descriptions).toHaveLength(16);
+    const linked = descriptions.filter((d) => !d.startsWith('Burn rate of SLO'));
+    expect(linked).toHaveLength(4);
+    for (const d of linked) {
       expect(d).toMatch(
         /\nDashboard: https:\/\/<AWS::Region>\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=<AWS::Region>#dashboards\/dashboard\/Payments-PaymentsDashboard-[0-9A-F]{8}$/,
       );
@@ -382,9 +383,11 @@ describe('the example app', () => {
     expect(descriptions.find((d) => d.startsWith('A request built to fail'))).toMatch(
       /^A request built to fail at Payments\/Reconcile was not kept as a trace \(failed-hop\), or the canary did not report\.\nFirst query: Logs Insights on <Ref:PaymentsCanaryLogGroup\w+>: .*is not kept as a trace.*\nError traces of the drilled function: https:\/\/.*#xray:traces\/query\?~\(query~\(expression~'service\*28\*22payments-reconcile\*22\*29\*20\*7b\*20error\*20\*3d\*20true\*20OR\*20fault\*20\*3d\*20true\*20\*7d'\)/,
     );
-    // The alarm status widget: the canary's 2 and the SLO's 6 composite alarms (2 objectives × 3 pairs).
+    expect(descriptions.filter((d) => /^The (p99 duration|errors of the flow)/.test(d))).toHaveLength(2);
+    // The alarm status widget: the canary's 2, the SLO's 6 composite alarms (2 objectives × 3
+    // pairs) and the boost's 2.
     const alarms = widgets.find((w) => w.type === 'alarm')!;
-    expect(alarms.properties.alarms).toHaveLength(8);
+    expect(alarms.properties.alarms).toHaveLength(10);
   });
 });
 

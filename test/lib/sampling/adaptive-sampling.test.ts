@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import {
   AdaptiveSampling,
+  FlowDashboard,
   SamplingMode,
   TracedFunction,
   TracedQueue,
@@ -36,6 +37,15 @@ function flow(options: { env?: boolean } = { env: true }) {
 }
 
 const resourcesOf = (template: Template, type: string) => template.findResources(type);
+
+/** A description as text: the parts of an `Fn::Join`, each `Ref` as `<Ref:id>`. */
+const flatten = (value: unknown): string => {
+  const join = (value as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
+  if (!join) return typeof value === 'string' ? value : JSON.stringify(value);
+  return join[1]
+    .map((part) => (typeof part === 'string' ? part : `<Ref:${(part as { Ref?: string }).Ref}>`))
+    .join(join[0]);
+};
 const idOf = (
   template: Template,
   type: string,
@@ -468,7 +478,6 @@ describe('from the entry alone, along the trace map', () => {
       },
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: Match.stringLikeRegexp('^errors of the flow of TestStack/Api'),
       ThresholdMetricId: 'band',
       EvaluationPeriods: 2,
       Metrics: [
@@ -518,7 +527,7 @@ describe('from the entry alone, along the trace map', () => {
     const assembly = app.synth();
     const template = Template.fromJSON(assembly.getStackByName(stack.stackName).template);
     const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((r) =>
-      String(r.Properties.AlarmDescription).startsWith('errors'),
+      flatten(r.Properties.AlarmDescription).startsWith('The errors'),
     )!;
     const stats = (alarm.Properties.Metrics as { MetricStat?: unknown }[]).filter((m) => m.MetricStat);
     expect(stats).toHaveLength(10);
@@ -562,4 +571,33 @@ test('the booster keeps its logs as the settings say, or as logRetention says', 
     )?.[1].Properties.RetentionInDays;
   expect(retention('BoostBoosterLogGroup')).toBe(7);
   expect(retention('Boost2BoosterLogGroup')).toBe(365);
+});
+
+test('each default alarm says what the boost did, where to see it, and links the traces and the dashboard', () => {
+  const { stack } = newStack({ env: true });
+  const api = traced(stack, 'Api', { serviceName: 'shop-api' });
+  const boost = new AdaptiveSampling(stack, 'Boost', { entry: api, boostRatio: 0.5 });
+  new FlowDashboard(stack, 'Dashboard', { entry: api, alarms: boost.alarms, dashboardName: 'shop' });
+  const descriptions = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).map(
+    (r) => flatten(r.Properties.AlarmDescription),
+  );
+  expect(descriptions).toHaveLength(2);
+  const [latency, errors] = descriptions.sort((a, b) => b.localeCompare(a));
+  for (const text of [latency, errors]) {
+    expect(text).toContain(
+      'new traces of the flow are sampled at 0.5 for 15 minutes (adaptive sampling), then sampling falls back by itself',
+    );
+    expect(text).toMatch(
+      /First query: Logs Insights on .*BoostBoosterLogGroup.*filter @message like \/adaptive sampling boosted\|ERROR\//,
+    );
+    expect(text).toContain(
+      'Dashboard: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/shop',
+    );
+  }
+  expect(latency).toMatch(/^The p99 duration of TestStack\/Api is above its anomaly detection band: /);
+  expect(latency).toContain(
+    "Traces of the entry: https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#xray:traces/query?~(query~(expression~'service*28*22shop-api*22*29')",
+  );
+  expect(errors).toMatch(/^The errors of the flow of TestStack\/Api/);
+  expect(errors).toContain('Error traces of the entry: https://eu-west-1.console.aws.amazon.com/');
 });
