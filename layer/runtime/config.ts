@@ -8,7 +8,7 @@ import {
 import { adaptiveBoostFromEnv } from './adaptive';
 import { warnOnce } from './diagnostics';
 import type { IdFormat } from './ids';
-import { parseAlwaysKeep, runtimeSampler, type AlwaysKeepRule } from './sampler';
+import { decisionSampler, parseAlwaysKeep, runtimeSampler, type AlwaysKeepRule } from './sampler';
 
 /** What the runtime reads from the environment, once, when the first handler is wrapped. */
 export interface RuntimeConfig {
@@ -19,6 +19,11 @@ export interface RuntimeConfig {
    * are still recorded when `keepErrors` is on (see `runtimeSampler`).
    */
   readonly sampler: Sampler;
+  /**
+   * The same decision without keep-errors' recording: whether a span is sampled (the same
+   * adaptive boost, the same always-keep mark).
+   */
+  readonly decisionSampler: Sampler;
   /** Export the spans of a failed invocation even when its trace was not sampled. */
   readonly keepErrors: boolean;
   /** Invocations that match one of these are sampled, with every span started inside them. */
@@ -56,12 +61,24 @@ export function readConfig(env: Env = process.env): RuntimeConfig {
   return {
     serviceName: env.OTEL_SERVICE_NAME || env.AWS_LAMBDA_FUNCTION_NAME || 'unknown_service:lambda',
     // Adaptive sampling only when TRACING_ADAPTIVE_CONFIG is set (adaptive.ts).
-    sampler: runtimeSampler(samplerFromEnv(env), { keepErrors, boost: adaptiveBoostFromEnv(env) }),
+    ...samplers(samplerFromEnv(env), keepErrors, adaptiveBoostFromEnv(env)),
     keepErrors,
     alwaysKeep,
     samplingPriority: readBoolean(env, ENV_SAMPLING_PRIORITY, false),
     idFormat: readChoice(env, ENV_ID_FORMAT, ['random', 'xray'] as const),
     flushTimeoutMs: readPositiveInt(env, ENV_FLUSH_TIMEOUT_MS, DEFAULT_FLUSH_TIMEOUT_MS),
+  };
+}
+
+/** The provider's sampler and its decision, sharing one head sampler and one boost. */
+function samplers(
+  head: Sampler,
+  keepErrors: boolean,
+  boost: ReturnType<typeof adaptiveBoostFromEnv>,
+): { sampler: Sampler; decisionSampler: Sampler } {
+  return {
+    sampler: runtimeSampler(head, { keepErrors, boost }),
+    decisionSampler: decisionSampler(head, { boost }),
   };
 }
 

@@ -10,10 +10,10 @@ import { RandomIdGenerator, type IdGenerator } from '@opentelemetry/sdk-trace';
 export type IdFormat = 'random' | 'xray';
 
 /**
- * Trace and span ids in the configured format, with one addition: the id of the next span can be
- * chosen. `processRecords` uses it to record the span of an unsampled record only when the
- * record fails, with the id its children and its downstream messages already carry (see
- * `records.ts`). The SDK asks for exactly one span id per `startSpan`, synchronously, so a preset
+ * Trace and span ids in the configured format, with one addition: the ids of the next span can be
+ * chosen. `processRecords` and the invocation use it to record the span of an unsampled record or
+ * invocation only when it fails, with the ids its children and its downstream messages already
+ * carry (see `records.ts`, `deferred-span.ts`). The SDK asks for exactly one span id per `startSpan`, synchronously, so a preset
  * id goes to the span started right after it is set.
  *
  * The X-Ray format comes from `@opentelemetry/id-generator-aws-xray`: its build imports nothing
@@ -22,13 +22,36 @@ export type IdFormat = 'random' | 'xray';
 export class PresettableIdGenerator implements IdGenerator {
   private readonly ids: IdGenerator;
   private next: string | undefined;
+  private nextTrace: string | undefined;
 
   constructor(format: IdFormat = 'random') {
     this.ids = format === 'xray' ? new AWSXRayIdGenerator() : new RandomIdGenerator();
   }
 
   generateTraceId(): string {
+    const preset = this.nextTrace;
+    if (preset === undefined) return this.ids.generateTraceId();
+    this.nextTrace = undefined;
+    return preset;
+  }
+
+  /** A new trace id, not used by any span yet. */
+  newTraceId(): string {
     return this.ids.generateTraceId();
+  }
+
+  /**
+   * Makes `traceId` the trace id of the next root span started (the SDK asks for a trace id only
+   * for a span without a valid parent, right before its span id).
+   */
+  presetNextTraceId(traceId: string): void {
+    this.nextTrace = traceId;
+  }
+
+  /** Forgets the presets (after a span that should have taken them failed to start). */
+  clearPresets(): void {
+    this.next = undefined;
+    this.nextTrace = undefined;
   }
 
   generateSpanId(): string {

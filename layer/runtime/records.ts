@@ -5,6 +5,7 @@ import {
   trace,
   type Context,
   type Span,
+  type SpanContext,
   type SpanOptions,
 } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
@@ -12,7 +13,7 @@ import { warnOnce } from './diagnostics';
 import { recordFailure } from './errors';
 import { currentInvocation } from './invocation';
 import { arnName, sqsRecordContext } from './messaging';
-import { alwaysKeepRuleOf, markAlwaysKeep, tracestateRule } from './sampler';
+import { alwaysKeepRuleOf, markAlwaysKeep, markRecordOnly, tracestateRule } from './sampler';
 import {
   ATTR_CONTEXT_SOURCE,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -128,8 +129,10 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     const active = context.active();
     const invocation = trace.getSpanContext(active);
     const found = sqsRecordContext(record);
-    const queue = arnName(record.eventSourceARN);
-    const name = queue ? `process ${queue}` : 'process';
+    const name = () => {
+      const queue = arnName(record.eventSourceARN);
+      return queue ? `process ${queue}` : 'process';
+    };
     // The invocation's rule, else the check's tracestate entry on this record's message (named on
     // the record's span, as an invocation's rule is on the invocation's).
     const ownRule = alwaysKeepRuleOf(active) ? undefined : found ? tracestateRule(found.context) : undefined;
@@ -143,7 +146,7 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
         [ATTR_MESSAGING_SYSTEM]: 'aws_sqs',
         [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
         [ATTR_MESSAGING_OPERATION_NAME]: 'process',
-        [ATTR_MESSAGING_DESTINATION_NAME]: queue,
+        [ATTR_MESSAGING_DESTINATION_NAME]: arnName(record.eventSourceARN),
         [ATTR_MESSAGING_MESSAGE_ID]: record.messageId,
         [ATTR_CONTEXT_SOURCE]: found?.source ?? 'none',
         ...(ownRule ? { [ATTR_SAMPLING_RULE]: ownRule.text } : {}),
@@ -157,28 +160,32 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     const remote = found && trace.getSpanContext(found.context);
     const unsampled = remote && (remote.traceFlags & TraceFlags.SAMPLED) === 0;
     if (unsampled && runtime.config.keepErrors && !rule) {
-      const spanId = runtime.ids.newSpanId();
-      const startTime = hrTime();
-      const placeholder = trace.wrapSpanContext({
-        traceId: remote.traceId,
-        spanId,
-        traceFlags: TraceFlags.NONE,
-      });
+      // The start as the performance clock says it (cheaper than an HrTime; converted if needed).
+      const startedAt = performance.now();
+      const placeholder = new PlaceholderSpan(remote.traceId, () => runtime.ids.newSpanId());
       return {
         context: trace.setSpan(active, placeholder),
         end: (isFailure, error) => {
           if (!isFailure) return;
           guard(() => {
-            runtime.ids.presetNextSpanId(spanId);
-            const span = runtime.tracer.startSpan(name, { ...options(), startTime }, parent);
-            failed(span, error);
-            span.end();
+            runtime.ids.presetNextSpanId(placeholder.spanContext().spanId);
+            try {
+              const span = runtime.tracer.startSpan(
+                name(),
+                { ...options(), startTime: hrTime(startedAt) },
+                markRecordOnly(parent),
+              );
+              failed(span, error);
+              span.end();
+            } finally {
+              runtime.ids.clearPresets();
+            }
           });
         },
       };
     }
 
-    const span = runtime.tracer.startSpan(name, options(), parent);
+    const span = runtime.tracer.startSpan(name(), options(), parent);
     if (rule) currentInvocation()?.alwaysKeptTraceIds.add(span.spanContext().traceId);
     return {
       context: trace.setSpan(active, span),
@@ -192,6 +199,64 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     warnOnce('record-span', 'starting a record span failed; records are processed untraced', error);
     return undefined;
   }
+}
+
+/**
+ * The span of an unsampled record while it runs: not recorded, like the API's non-recording span,
+ * but its span id is made only when something asks for it (a child span, a message sent, a log
+ * line's trace id), so a record whose handler does none of these costs no id.
+ */
+class PlaceholderSpan implements Span {
+  private context: SpanContext | undefined;
+
+  constructor(
+    private readonly traceId: string,
+    private readonly newSpanId: () => string,
+  ) {}
+
+  spanContext(): SpanContext {
+    return (this.context ??= {
+      traceId: this.traceId,
+      spanId: this.newSpanId(),
+      traceFlags: TraceFlags.NONE,
+    });
+  }
+
+  setAttribute(): this {
+    return this;
+  }
+
+  setAttributes(): this {
+    return this;
+  }
+
+  addEvent(): this {
+    return this;
+  }
+
+  addLink(): this {
+    return this;
+  }
+
+  addLinks(): this {
+    return this;
+  }
+
+  setStatus(): this {
+    return this;
+  }
+
+  updateName(): this {
+    return this;
+  }
+
+  end(): void {}
+
+  isRecording(): boolean {
+    return false;
+  }
+
+  recordException(): void {}
 }
 
 function guard(work: () => void): void {

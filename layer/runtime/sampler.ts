@@ -166,6 +166,32 @@ class AdaptiveSampler implements Sampler {
   }
 }
 
+const RECORD_ONLY = createContextKey('cdk-serverless-tracing record only');
+
+/**
+ * Marks a context whose span is made after the fact for a trace already decided as not sampled
+ * (a deferred span, a failed unsampled record): the span is recorded, not sampled, whatever the
+ * sampler would say now (an adaptive boost may have started since).
+ */
+export function markRecordOnly(context: Context): Context {
+  return context.setValue(RECORD_ONLY, true);
+}
+
+const RECORDED: SamplingResult = { decision: SamplingDecision.RECORD };
+
+/** Records, unsampled, a span started under `markRecordOnly`; asks `delegate` otherwise. */
+class RecordOnlySampler implements Sampler {
+  constructor(private readonly delegate: Sampler) {}
+
+  shouldSample(...args: Parameters<Sampler['shouldSample']>): SamplingResult {
+    return args[0].getValue(RECORD_ONLY) === true ? RECORDED : this.delegate.shouldSample(...args);
+  }
+
+  toString(): string {
+    return this.delegate.toString();
+  }
+}
+
 /**
  * The sampler of the tracer provider: the head sampler (`OTEL_TRACES_SAMPLER`), raised for new
  * traces while an adaptive boost is in force (`boost`, when `TRACING_ADAPTIVE_CONFIG` is set),
@@ -177,7 +203,15 @@ export function runtimeSampler(
   head: Sampler,
   options: { keepErrors: boolean; boost?: AdaptiveBoost },
 ): Sampler {
+  const decision = decisionSampler(head, options);
+  return new RecordOnlySampler(options.keepErrors ? createAlwaysRecordSampler(decision) : decision);
+}
+
+/**
+ * The decision of `runtimeSampler` before keep-errors records what it does not sample: whether a
+ * span is sampled. The invocation asks it first, to hold back the span of an unsampled trace.
+ */
+export function decisionSampler(head: Sampler, options: { boost?: AdaptiveBoost }): Sampler {
   const adaptive = options.boost ? new AdaptiveSampler(head, options.boost) : head;
-  const kept = new AlwaysKeepSampler(adaptive);
-  return options.keepErrors ? createAlwaysRecordSampler(kept) : kept;
+  return new AlwaysKeepSampler(adaptive);
 }

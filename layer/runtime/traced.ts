@@ -1,4 +1,15 @@
-import { SpanStatusCode, context as otelContext, trace, type Span } from '@opentelemetry/api';
+import {
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  context as otelContext,
+  isSpanContextValid,
+  trace,
+  type Context as OtelContext,
+  type Span,
+  type SpanOptions,
+} from '@opentelemetry/api';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE } from '@opentelemetry/semantic-conventions';
 import type { Context } from 'aws-lambda';
 import { warnOnce } from './diagnostics';
@@ -6,7 +17,14 @@ import { recordFailure } from './errors';
 import { describeEvent, httpStatusOf, type EventShape } from './event';
 import { newInvocation, withInvocation, type InvocationState } from './invocation';
 import { extractParent } from './propagation';
-import { markAlwaysKeep, matchAlwaysKeep, tracestateRule, type AlwaysKeepRule } from './sampler';
+import { DeferredSpan } from './deferred-span';
+import {
+  markAlwaysKeep,
+  markRecordOnly,
+  matchAlwaysKeep,
+  tracestateRule,
+  type AlwaysKeepRule,
+} from './sampler';
 import {
   ATTR_BATCH_ITEM_FAILURES,
   ATTR_CLOUD_ACCOUNT_ID,
@@ -164,8 +182,25 @@ async function invoke<TEvent, TResult>(
     recordFailure(span, error, 'handler-error');
     throw error;
   } finally {
-    await endInvocation(runtime, span, state, lambdaContext);
+    await endInvocation(runtime, started, state, lambdaContext);
   }
+}
+
+/** The invocation's span as it started: recorded, or held back until its trace is known to be kept. */
+interface StartedInvocation {
+  readonly span: Span;
+  readonly shape: EventShape;
+  readonly rule?: AlwaysKeepRule;
+  /** For a held-back span: how to make the SDK span for it, if its trace is kept. */
+  readonly deferred?: {
+    readonly span: DeferredSpan;
+    readonly name: string;
+    /** Its kind, links and attributes: built only if it is made. */
+    readonly options: () => SpanOptions;
+    readonly parent: OtelContext;
+    /** The trace id to preset (a new trace: no valid parent). */
+    readonly newTraceId?: string;
+  };
 }
 
 function startInvocation(
@@ -173,7 +208,7 @@ function startInvocation(
   event: unknown,
   lambdaContext: Context,
   state: InvocationState,
-): { span: Span; shape: EventShape; rule?: AlwaysKeepRule } | undefined {
+): StartedInvocation | undefined {
   try {
     const shape = describeEvent(event);
     // The X-Ray header of this invocation: the context's (Lambda Managed Instances run several
@@ -187,17 +222,19 @@ function startInvocation(
     const rule = matchAlwaysKeep(runtime.config.alwaysKeep, shape) ?? tracestateRule(remote);
     const parent = withInvocation(markAlwaysKeep(remote, rule), state);
     const functionName = lambdaContext?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
-    const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
-    const span = runtime.tracer.startSpan(
-      shape.spanName ?? functionName ?? 'invocation',
-      {
+    const name = shape.spanName ?? functionName ?? 'invocation';
+    // Taken now, whether the span is made now or after the fact.
+    const coldStart = takeColdStart();
+    const options = (): SpanOptions => {
+      const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
+      return {
         kind: shape.kind,
         links: shape.links,
         attributes: {
           ...shape.attributes,
           [ATTR_FAAS_TRIGGER]: shape.trigger,
           [ATTR_FAAS_INVOCATION_ID]: lambdaContext?.awsRequestId,
-          [ATTR_FAAS_COLDSTART]: takeColdStart(),
+          [ATTR_FAAS_COLDSTART]: coldStart,
           [ATTR_FAAS_NAME]: functionName,
           [ATTR_CLOUD_PROVIDER]: 'aws',
           [ATTR_CLOUD_REGION]: process.env.AWS_REGION ?? arn?.region,
@@ -205,10 +242,44 @@ function startInvocation(
           [ATTR_CLOUD_RESOURCE_ID]: arn?.resourceId,
           [ATTR_SAMPLING_RULE]: rule?.text,
         },
-      },
-      parent,
-    );
-    return { span, shape, rule };
+      };
+    };
+
+    // With keep-errors, a trace the head does not sample is exported only if it fails: its span
+    // is held back (no SDK span, no attributes) and made after the fact only then.
+    if (runtime.config.keepErrors && !rule) {
+      const parentSpan = trace.getSpanContext(remote);
+      const hasParent = parentSpan !== undefined && isSpanContextValid(parentSpan);
+      const traceId = hasParent ? parentSpan.traceId : runtime.ids.newTraceId();
+      const decision = runtime.config.decisionSampler.shouldSample(
+        parent,
+        traceId,
+        name,
+        shape.kind ?? SpanKind.INTERNAL,
+        {},
+        [],
+      );
+      if (decision.decision !== SamplingDecision.RECORD_AND_SAMPLED) {
+        const span = new DeferredSpan({
+          traceId,
+          spanId: runtime.ids.newSpanId(),
+          traceFlags: TraceFlags.NONE,
+          traceState: decision.traceState ?? parentSpan?.traceState,
+        });
+        return {
+          span,
+          shape,
+          deferred: { span, name, options, parent, newTraceId: hasParent ? undefined : traceId },
+        };
+      }
+      // Sampled: the SDK span gets the trace id the decision was made on.
+      if (!hasParent) runtime.ids.presetNextTraceId(traceId);
+    }
+    try {
+      return { span: runtime.tracer.startSpan(name, options(), parent), shape, rule };
+    } finally {
+      runtime.ids.clearPresets();
+    }
   } catch (error) {
     warnOnce('start', 'starting the invocation span failed; this invocation runs untraced', error);
     return undefined;
@@ -247,16 +318,18 @@ function recordBatchResult(span: Span, result: unknown): boolean {
 
 async function endInvocation(
   runtime: TracingRuntime,
-  span: Span,
+  started: StartedInvocation,
   state: InvocationState,
   lambdaContext: Context,
 ): Promise<void> {
   try {
-    span.end();
+    started.span.end();
     endOpenClientSpans(state);
     // The traces this invocation keeps: those a rule kept, and those it failed in (keep errors).
     const kept = new Set(state.alwaysKeptTraceIds);
     if (runtime.config.keepErrors) for (const traceId of state.failedTraceIds) kept.add(traceId);
+    const deferred = started.deferred;
+    if (deferred && kept.has(deferred.span.spanContext().traceId)) makeDeferredSpan(runtime, deferred);
     await runtime.processor.flushInvocation({
       spans: state.spans,
       keptTraceIds: kept,
@@ -265,6 +338,29 @@ async function endInvocation(
     });
   } catch (error) {
     warnOnce('flush', 'exporting the invocation spans failed', error);
+  }
+}
+
+/**
+ * The SDK span of a held-back invocation span whose trace is kept: the same ids and start time,
+ * recorded and not sampled, with everything done to it replayed, ended when it ended.
+ */
+function makeDeferredSpan(
+  runtime: TracingRuntime,
+  deferred: NonNullable<StartedInvocation['deferred']>,
+): void {
+  const { span, name, options, parent, newTraceId } = deferred;
+  try {
+    if (newTraceId !== undefined) runtime.ids.presetNextTraceId(newTraceId);
+    runtime.ids.presetNextSpanId(span.spanContext().spanId);
+    const made = runtime.tracer.startSpan(
+      name,
+      { ...options(), startTime: span.startTime },
+      markRecordOnly(parent),
+    );
+    span.replayOnto(made);
+  } finally {
+    runtime.ids.clearPresets();
   }
 }
 

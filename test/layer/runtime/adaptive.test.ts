@@ -1,3 +1,5 @@
+import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
+import { SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { traced } from '../../../layer/runtime';
 import {
   AdaptiveBoost,
@@ -5,6 +7,7 @@ import {
   adaptiveConfigUrl,
   parseBoost,
 } from '../../../layer/runtime/adaptive';
+import { decisionSampler, markRecordOnly, runtimeSampler } from '../../../layer/runtime/sampler';
 import { ATTR_SAMPLING_BOOST } from '../../../layer/runtime/semconv';
 import { LocalAppConfig } from '../../../bin/local/local-appconfig';
 import {
@@ -270,5 +273,30 @@ describe('the ratio a traced handler applies', () => {
     await Promise.all(Array.from({ length: 25 }, () => handler(httpApiEvent(), lambdaContext())));
     expect(receiver.spans).toHaveLength(25);
     expect(appconfig.reads.length - reads).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('a span made after the fact for a trace decided unsampled', () => {
+  // The held-back invocation span and a failed unsampled record are made when the invocation ends;
+  // a boost that started since must not turn them into sampled spans their children are not.
+  test('is recorded and not sampled, whatever the boost says now; other spans follow the boost', () => {
+    const boost = { ratio: () => 1 } as unknown as AdaptiveBoost;
+    const sampler = runtimeSampler(new TraceIdRatioBasedSampler(0), { keepErrors: true, boost });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const now = sampler.shouldSample(ROOT_CONTEXT, traceId, 'invocation', SpanKind.SERVER, {}, []);
+    expect(now.decision).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    const after = sampler.shouldSample(
+      markRecordOnly(ROOT_CONTEXT),
+      traceId,
+      'invocation',
+      SpanKind.SERVER,
+      {},
+      [],
+    );
+    expect(after.decision).toBe(SamplingDecision.RECORD);
+    const decision = decisionSampler(new TraceIdRatioBasedSampler(0), { boost });
+    expect(decision.shouldSample(ROOT_CONTEXT, traceId, 'invocation', SpanKind.SERVER, {}, []).decision).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { trace } from '@opentelemetry/api';
 import { traced } from '../../../layer/runtime';
 import {
   ACCOUNT,
@@ -319,6 +320,65 @@ describe('keep errors', () => {
     await expect(handler({ fail: true }, lambdaContext())).rejects.toThrow('declined');
     expect(receiver.spans).toHaveLength(1);
     expect(receiver.spans[0].status.code).toBe(STATUS.ERROR);
+  });
+
+  // An unsampled invocation's span is held back (no SDK span) and made only if its trace fails:
+  // it must then be the span its children and downstream calls already named as their parent,
+  // with everything done to it while it ran.
+  test('a failed unsampled invocation: its span made after the fact is the parent its children named, whole', async () => {
+    const seen: { traceparent?: string } = {};
+    const handler = traced(async () => {
+      const active = trace.getActiveSpan()!;
+      active.setAttribute('payment.id', 'p-1');
+      active.addEvent('fraud check started', { 'fraud.score': 12 });
+      seen.traceparent = `00-${active.spanContext().traceId}-${active.spanContext().spanId}-0${active.spanContext().traceFlags}`;
+      await trace.getTracer('user').startActiveSpan('charge card', async (child) => {
+        await new Promise((r) => setTimeout(r, 5));
+        child.end();
+      });
+      throw new TypeError('declined');
+    });
+    await expect(handler(httpApiEvent(unsampled()), lambdaContext())).rejects.toThrow('declined');
+    const span = receiver.span('POST /payments');
+    const child = receiver.span('charge card');
+    expect(seen.traceparent).toBe(`00-${TRACE_ID}-${span.spanId}-00`);
+    expect(child.parentSpanId).toBe(span.spanId);
+    expect(span.parentSpanId).toBe(PARENT_SPAN_ID);
+    expect(span.flags! & 1).toBe(0);
+    expect(span.attributes).toMatchObject({
+      'faas.trigger': 'http',
+      'faas.coldstart': true,
+      'cloud.resource_id': FUNCTION_ARN,
+      'http.route': '/payments',
+      'payment.id': 'p-1',
+      'error.type': 'TypeError',
+    });
+    expect(span.events.map((e) => e.name)).toEqual(['fraud check started', 'exception']);
+    expect(span.events[0].attributes).toEqual({ 'fraud.score': 12 });
+    expect(span.status).toMatchObject({ code: STATUS.ERROR, message: 'declined' });
+    // Started before its child, ended after it: the times of when it ran, not of when it was made.
+    expect(BigInt(span.startTimeUnixNano)).toBeLessThanOrEqual(BigInt(child.startTimeUnixNano));
+    expect(BigInt(span.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(child.endTimeUnixNano));
+    expect(receiver.spans).toHaveLength(2);
+  });
+
+  test('a failed unsampled new trace keeps the trace id its children carry; a success exports nothing', async () => {
+    await freshRuntime(lambdaEnvironment(receiver.endpoint, { OTEL_TRACES_SAMPLER_ARG: '0' }));
+    const ids: string[] = [];
+    const handler = traced(async (event: { fail?: boolean }) => {
+      ids.push(trace.getActiveSpan()!.spanContext().traceId);
+      trace.getTracer('user').startSpan('step').end();
+      if (event.fail) throw new Error('declined');
+      return 'ok';
+    });
+    await handler({}, lambdaContext());
+    expect(receiver.spans).toHaveLength(0);
+    await expect(handler({ fail: true }, lambdaContext())).rejects.toThrow('declined');
+    expect(new Set(receiver.spans.map((s) => s.traceId))).toEqual(new Set([ids[1]]));
+    expect(receiver.spans.map((s) => s.name).sort()).toEqual(
+      ['bench', 'step'].map((n) => (n === 'bench' ? FUNCTION_NAME : n)).sort(),
+    );
+    expect(receiver.spans.find((s) => s.name === FUNCTION_NAME)!.parentSpanId).toBeUndefined();
   });
 
   test('with keep errors off, an unsampled failure is not exported', async () => {
