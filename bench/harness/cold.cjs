@@ -4,7 +4,14 @@
 const fs = require('node:fs');
 const [handlerFile, eventFile] = process.argv.slice(2);
 const { pathToFileURL } = require('node:url');
+// The process's own peak resident set (VmHWM). process.resourceUsage().maxRSS is not it on Linux:
+// ru_maxrss survives execve, so a child forked from a larger parent reports the parent's size.
+function peakRssKb() {
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+  return match ? Number(match[1]) : process.resourceUsage().maxRSS;
+}
 const started = Date.now();
+const GRACE_MS = 20;
 const event = JSON.parse(fs.readFileSync(eventFile, 'utf8'));
 const context = {
   functionName: 'bench',
@@ -22,6 +29,8 @@ const load = handlerFile.endsWith('.mjs')
 load
   .then(({ handler }) => handler(event, context))
   .then((result) => {
-    fs.writeSync(3, JSON.stringify({ result, maxRssKb: process.resourceUsage().maxRSS }));
-    process.exit(0);
+    fs.writeSync(3, JSON.stringify({ result, maxRssKb: peakRssKb() }));
+    // Exit a moment later, as Lambda's runtime keeps the event loop turning after the response:
+    // an exporter that sends after the response (the X-Ray SDK's UDP datagram) gets it out.
+    setTimeout(() => process.exit(0), GRACE_MS);
   });

@@ -1,11 +1,16 @@
 // Warm invocations in one process: `warmup` untimed, then `iterations` timed one by one (each
-// awaited, as Lambda invokes one at a time). Reports the per-invocation times in µs on fd 3.
+// awaited, as Lambda invokes one at a time). Reports the per-invocation times in µs on fd 3; with
+// a fifth argument `rss`, reports instead the resident set size after the last invocation
+// (`process.memoryUsage().rss`, after a full `global.gc()` when Node runs with --expose-gc).
+// When _X_AMZN_TRACE_ID is set (the X-Ray peer), each invocation gets its own trace id in it
+// before the clock starts, as Lambda's runtime sets one per invocation.
 const fs = require('node:fs');
-const [handlerFile, eventFile, iterationsArg, warmupArg] = process.argv.slice(2);
+const [handlerFile, eventFile, iterationsArg, warmupArg, mode] = process.argv.slice(2);
 const { handler } = require(handlerFile);
 const event = fs.readFileSync(eventFile, 'utf8');
 const iterations = Number(iterationsArg);
 const warmup = Number(warmupArg);
+const xrayHeader = process.env._X_AMZN_TRACE_ID;
 
 async function main() {
   const micros = [];
@@ -19,14 +24,27 @@ async function main() {
       memoryLimitInMB: '256',
       getRemainingTimeInMillis: () => deadline - Date.now(),
     };
+    if (xrayHeader) {
+      const root = `1-5759e988-${i.toString(16).padStart(24, '0')}`;
+      process.env._X_AMZN_TRACE_ID = xrayHeader.replace(/Root=[^;]+/, `Root=${root}`);
+    }
     // A fresh event object each time, as the runtime parses one per invocation.
     const input = JSON.parse(event);
     const start = process.hrtime.bigint();
     await handler(input, context);
     const elapsed = Number(process.hrtime.bigint() - start) / 1000;
-    if (i >= warmup) micros.push(elapsed);
+    if (i >= warmup && mode !== 'rss') micros.push(elapsed);
   }
-  fs.writeSync(3, JSON.stringify({ micros }));
-  process.exit(0);
+  if (mode === 'rss') {
+    if (typeof global.gc === 'function') global.gc();
+    fs.writeSync(
+      3,
+      JSON.stringify({ micros, rss: process.memoryUsage().rss, gc: typeof global.gc === 'function' }),
+    );
+  } else {
+    fs.writeSync(3, JSON.stringify({ micros }));
+  }
+  // A moment for what is sent after the last response (the X-Ray SDK's UDP datagram).
+  setTimeout(() => process.exit(0), 20);
 }
 main();

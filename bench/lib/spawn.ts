@@ -11,19 +11,29 @@ export function eventFile(event: unknown): string {
   return file;
 }
 
+/** How a harness is run besides the variant: extra Node options. */
+export interface HarnessOptions {
+  /** Node options before the wrapper and the harness (e.g. `--expose-gc`). */
+  readonly nodeArgs?: string[];
+}
+
 /**
  * Runs a harness in a fresh Node process as the Lambda runtime would start it for `variant`:
  * the wrapper first with `--require` (the standard setup), LAMBDA_TASK_ROOT and _HANDLER set for
  * the Lambda instrumentation. Resolves with the JSON the harness writes on fd 3 and the time from
- * spawn until it arrived.
+ * spawn until it arrived. The child's stdout goes to /dev/null, unless the variant writes its
+ * spans there (`variant.sink === 'stdout'`): then it is a pipe, drained as it fills, and the lines
+ * that carry the exporter's marker are counted (`stdoutExports`, `stdoutBytes`).
  */
 export function runHarness<T>(
   harness: string,
   variant: Variant,
   args: string[],
   env: Record<string, string>,
-): Promise<{ report: T; ms: number }> {
+  options: HarnessOptions = {},
+): Promise<{ report: T; ms: number; stdoutExports: number; stdoutBytes: number }> {
   const nodeArgs = [
+    ...(options.nodeArgs ?? []),
     ...(variant.require ? ['--require', variant.require] : []),
     harness,
     variant.handler,
@@ -36,26 +46,37 @@ export function runHarness<T>(
     ...env,
     ...variant.env,
   };
+  const countStdout = variant.sink === 'stdout';
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(process.execPath, nodeArgs, {
       env: childEnv,
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', countStdout ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     let report = '';
     let ms = 0;
     let stderr = '';
+    let stdoutExports = 0;
+    let stdoutBytes = 0;
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.includes('"__otel_otlp_stdout"')) stdoutExports += 1;
+    });
     child.stdio[3]!.on('data', (chunk: Buffer) => {
       if (report === '') ms = Number(process.hrtime.bigint() - start) / 1e6;
       report += chunk.toString();
     });
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code !== 0 || report === '') {
         reject(new Error(`${variant.name}: ${harness} exited with ${code}\n${stderr}`));
         return;
       }
-      resolve({ report: JSON.parse(report) as T, ms });
+      if (partial.includes('"__otel_otlp_stdout"')) stdoutExports += 1;
+      resolve({ report: JSON.parse(report) as T, ms, stdoutExports, stdoutBytes });
     });
   });
 }

@@ -17,6 +17,16 @@ export interface Variant {
   readonly require?: string;
   /** Environment this variant needs besides the common one (the layer's original handler). */
   readonly env?: Record<string, string>;
+  /**
+   * Environment that says whether the invocation is sampled, where it is not the ratio's (X-Ray's
+   * _X_AMZN_TRACE_ID); cold starts are sampled. Kept out of `env`, which the harness applies last.
+   */
+  readonly sampledEnv?: (sampled: boolean) => Record<string, string>;
+  /**
+   * Where its spans go, to count them: the OTLP receiver, the UDP socket standing for the X-Ray
+   * daemon, stdout, or nowhere (the bare handler; the floor posts to the receiver).
+   */
+  readonly sink: 'otlp' | 'udp' | 'stdout' | 'none';
   /** Bytes this variant adds to the deployment (function package and layers) over bare. */
   readonly addedBytes: number;
   readonly addedGzipBytes: number;
@@ -67,8 +77,68 @@ function packageDirs(metafile: Metafile): string[] {
   return [...dirs.values()];
 }
 
+/** Where the peers send what they export: known once the bench's receivers listen. */
+export interface PeerEndpoints {
+  /** The OTLP/HTTP receiver, `http://127.0.0.1:<port>`. */
+  readonly otlp: string;
+  /** The UDP socket standing for the X-Ray daemon, `127.0.0.1:<port>`. */
+  readonly xrayDaemon: string;
+}
+
+/** The package.json of `name` as Node resolves it from `dir` (the nearest node_modules up). */
+function packageJson(name: string, dir: string): string {
+  for (let at = dir; ; at = dirname(at)) {
+    const file = join(at, 'node_modules', name, 'package.json');
+    if (existsSync(file)) return file;
+    if (dirname(at) === at) throw new Error(`${name} is not installed (from ${dir})`);
+  }
+}
+
+/**
+ * A version read from the package's package.json in node_modules, as `name` resolves from the
+ * project (or from the directory of the package `from`, for a dependency it nests).
+ */
+export function installedVersion(name: string, from?: string): string {
+  const base = from ? dirname(packageJson(from, ROOT)) : ROOT;
+  return (JSON.parse(readFileSync(packageJson(name, base), 'utf8')) as { version: string }).version;
+}
+
+/** ADOT's register entry (the package's `./register` export), as its Lambda layer's wrapper requires it. */
+export const ADOT_PACKAGE = '@aws/aws-distro-opentelemetry-node-autoinstrumentation';
+const adotRegister = () => require.resolve(`${ADOT_PACKAGE}/register`, { paths: [ROOT] });
+
+/** The trace header Lambda's runtime sets in _X_AMZN_TRACE_ID, sampled or not. */
+export const xrayTraceHeader = (sampled: boolean) =>
+  `Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=${sampled ? 1 : 0}`;
+
+/**
+ * The packages ADOT's register entry loads, from an esbuild metafile of it (not written), each
+ * counted once as a layer's node_modules ships it; NaN if esbuild cannot follow it.
+ */
+let adotBytes: { bytes: number; packages: number } | undefined;
+function adotPackageBytes(): { bytes: number; packages: number } {
+  adotBytes ??= measureAdot();
+  return adotBytes;
+}
+function measureAdot(): { bytes: number; packages: number } {
+  try {
+    const { metafile } = buildSync({
+      ...LAMBDA_BUNDLING,
+      entryPoints: [adotRegister()],
+      external: [],
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const dirs = packageDirs(metafile!);
+    return { bytes: dirs.reduce((sum, dir) => sum + treeBytes(dir), 0), packages: dirs.length };
+  } catch {
+    return { bytes: Number.NaN, packages: Number.NaN };
+  }
+}
+
 /** Builds every variant of one handler shape (`http` or `sqs`) into `.bench/`. */
-export function buildVariants(shape: 'http' | 'sqs'): Variant[] {
+export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Variant[] {
   const plain = join(ROOT, 'bench', 'fixtures', `${shape}-handler.ts`);
   const traced = join(
     ROOT,
@@ -126,16 +196,98 @@ export function buildVariants(shape: 'http' | 'sqs'): Variant[] {
     env: { LAMBDA_TASK_ROOT: dirname(bareFile), CDK_SERVERLESS_TRACING_HANDLER: 'index.handler' },
     addedBytes: statSync(shimFile).size,
     addedGzipBytes: gzipSize(shimFile),
+    sink: 'otlp',
   };
 
+  // The floor: the bare handler, node:http and one small OTLP/HTTP POST before the response.
+  const floorFile = join(OUT, shape, 'floor', 'index.js');
+  bundle(floorFile, { entryPoints: [join(ROOT, 'bench', 'fixtures', `floor-${shape}-handler.ts`)] });
+
+  // The stdout-exporter peer (lambda-otel-lite's design) and the Powertools Tracer peer, bundled
+  // as NodejsFunction bundles a handler.
+  const stdoutFile = join(OUT, shape, 'stdout-peer', 'index.js');
+  bundle(stdoutFile, { entryPoints: [join(ROOT, 'bench', 'fixtures', `stdout-${shape}-handler.ts`)] });
+  const powertoolsFile = join(OUT, shape, 'powertools', 'index.js');
+  bundle(powertoolsFile, {
+    entryPoints: [join(ROOT, 'bench', 'fixtures', `powertools-${shape}-handler.ts`)],
+  });
+  const adot = adotPackageBytes();
+  const peerVariants: Variant[] = peers
+    ? [
+        {
+          name: 'stdout-peer',
+          label: 'stdout exporter (OTel SDK + otlp-stdout-span-exporter, bundled)',
+          handler: stdoutFile,
+          addedBytes: statSync(stdoutFile).size - bareBytes,
+          addedGzipBytes: gzipSize(stdoutFile) - bareGzip,
+          sink: 'stdout',
+        },
+        {
+          name: 'powertools',
+          label: 'Powertools Tracer (X-Ray over UDP, bundled)',
+          handler: powertoolsFile,
+          env: {
+            AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+            POWERTOOLS_SERVICE_NAME: 'bench',
+            AWS_XRAY_DAEMON_ADDRESS: peers.xrayDaemon,
+          },
+          sampledEnv: (sampled) => ({ _X_AMZN_TRACE_ID: xrayTraceHeader(sampled) }),
+          addedBytes: statSync(powertoolsFile).size - bareBytes,
+          addedGzipBytes: gzipSize(powertoolsFile) - bareGzip,
+          sink: 'udp',
+        },
+        {
+          name: 'adot',
+          label: `ADOT JavaScript (unbundled, ${adot.packages} packages)`,
+          handler: patchableFile,
+          require: adotRegister(),
+          // What the ADOT Lambda layer's otel-instrument script exports before the runtime starts
+          // (a CommonJS handler on Node < 24: NODE_OPTIONS=--require /opt/wrapper.js, which requires
+          // the package's register entry), with Application Signals off and traces over OTLP/HTTP
+          // to the local receiver instead of the layer's default UDP to the X-Ray daemon.
+          env: {
+            OTEL_METRICS_EXPORTER: 'none',
+            OTEL_LOGS_EXPORTER: 'none',
+            OTEL_TRACES_EXPORTER: 'otlp',
+            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+            OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${peers.otlp}/v1/traces`,
+            OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'aws-sdk,aws-lambda,http',
+            OTEL_PROPAGATORS: 'baggage,tracecontext,xray',
+            OTEL_AWS_APPLICATION_SIGNALS_ENABLED: 'false',
+            OTEL_RESOURCE_ATTRIBUTES:
+              'service.name=bench,cloud.region=eu-west-1,cloud.provider=aws,cloud.platform=aws_lambda,faas.name=bench,faas.version=$LATEST',
+          },
+          addedBytes: adot.bytes,
+          addedGzipBytes: Number.NaN,
+          sink: 'otlp',
+        },
+      ]
+    : [];
+
   return [
-    { name: 'bare', label: 'bare handler', handler: bareFile, addedBytes: 0, addedGzipBytes: 0 },
+    {
+      name: 'bare',
+      label: 'bare handler',
+      handler: bareFile,
+      addedBytes: 0,
+      addedGzipBytes: 0,
+      sink: 'none',
+    },
+    {
+      name: 'floor',
+      label: 'floor (bare + node:http + one OTLP/HTTP POST)',
+      handler: floorFile,
+      addedBytes: statSync(floorFile).size - bareBytes,
+      addedGzipBytes: gzipSize(floorFile) - bareGzip,
+      sink: 'otlp',
+    },
     {
       name: 'ours',
       label: 'ours (bundled, TracedFunction)',
       handler: oursFile,
       addedBytes: statSync(oursFile).size - bareBytes,
       addedGzipBytes: gzipSize(oursFile) - bareGzip,
+      sink: 'otlp',
     },
     ...(shape === 'http' ? [layer] : []),
     {
@@ -145,6 +297,7 @@ export function buildVariants(shape: 'http' | 'sqs'): Variant[] {
       require: wrapper,
       addedBytes: stdUnbundledBytes,
       addedGzipBytes: Number.NaN,
+      sink: 'otlp',
     },
     {
       name: 'standard-bundled',
@@ -153,7 +306,9 @@ export function buildVariants(shape: 'http' | 'sqs'): Variant[] {
       require: stdBundled,
       addedBytes: statSync(stdBundled).size,
       addedGzipBytes: gzipSize(stdBundled),
+      sink: 'otlp',
     },
+    ...peerVariants,
   ];
 }
 
