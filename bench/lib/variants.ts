@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
+import { ESM_REQUIRE_BANNER } from '../../lib/core/constants';
 import { buildShim } from '../../lib/layer/private/shim-build';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -172,6 +173,30 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
     define: { __TRACED_HANDLER_EXPORT__: JSON.stringify('handler') },
   });
 
+  // The same bundle as an ES module, as TracedFunction builds it with `bundling.format: ESM` (and
+  // its `require` banner): what the nodejs24.x runtime, which import()s every handler, loads
+  // without running its CommonJS export lexer over the bundle. Cold start only.
+  const oursEsmFile = join(OUT, shape, 'ours-esm', 'index.mjs');
+  bundle(oursEsmFile, {
+    entryPoints: [join(ROOT, 'layer', 'entry', 'traced-entry.ts')],
+    mainFields: ['module', 'main'],
+    format: 'esm',
+    banner: { js: ESM_REQUIRE_BANNER },
+    alias: {
+      'cdk-serverless-tracing-user-handler': traced,
+      'cdk-serverless-tracing/runtime': join(ROOT, 'layer', 'runtime', 'index.ts'),
+    },
+    define: { __TRACED_HANDLER_EXPORT__: JSON.stringify('handler') },
+  });
+  const oursEsm: Variant = {
+    name: 'ours-esm',
+    label: 'ours (bundled as an ES module, TracedFunction with format ESM)',
+    handler: oursEsmFile,
+    addedBytes: statSync(oursEsmFile).size - bareBytes,
+    addedGzipBytes: gzipSize(oursEsmFile) - bareGzip,
+    sink: 'otlp',
+  };
+
   // The standard setup bundled: the wrapper and the SDK in one file (the handler stays apart, so
   // the Lambda instrumentation can patch it when it loads).
   const wrapper = join(ROOT, 'bench', 'standard', 'otel-wrapper.cjs');
@@ -289,7 +314,7 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
       addedGzipBytes: gzipSize(oursFile) - bareGzip,
       sink: 'otlp',
     },
-    ...(shape === 'http' ? [layer] : []),
+    ...(shape === 'http' ? [oursEsm, layer] : []),
     {
       name: 'standard',
       label: `standard OpenTelemetry (unbundled, ${stdPackages.length} packages)`,
