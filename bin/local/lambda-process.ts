@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ACCOUNT, REGION } from './lambda-events';
 
 /** A function as the cloud assembly has it: its bundle and its configuration. */
@@ -97,8 +98,12 @@ function run(
     ...bundle.environment,
     ...overrides,
   };
+  // Lambda's Node.js runtime provides the AWS SDK to ES modules too (from nodejs18.x); Node's ES
+  // module resolution ignores NODE_PATH, so a resolve hook gives a bare specifier that the
+  // bundle's own directories do not have the same fallback (this project's node_modules).
+  const nodeArgs = file.endsWith('.mjs') ? ['--import', runtimeModulesHook()] : [];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', harness], {
+    const child = spawn(process.execPath, [...nodeArgs, '-e', harness], {
       cwd: bundle.codeDir,
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
@@ -166,4 +171,26 @@ function handlerFile(bundle: LambdaBundle): { file: string; exportName: string }
   throw new Error(
     `${bundle.functionName}: handler '${bundle.handler}' not found in ${dirname(base + '.js')} (.js, .mjs, .cjs)`,
   );
+}
+
+/**
+ * A `data:` module for `--import` that registers a resolve hook: a bare specifier the ES-module
+ * resolution does not find from the importing file is resolved from this project's
+ * node_modules, as NODE_PATH does for `require` (and as the Lambda runtime provides its SDK).
+ */
+function runtimeModulesHook(): string {
+  const parent = pathToFileURL(join(NODE_MODULES, 'x.mjs')).href;
+  const hooks = [
+    'export async function resolve(specifier, context, next) {',
+    '  try { return await next(specifier, context); } catch (error) {',
+    "    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || /^(\\.|\\/|file:|node:|data:)/.test(specifier)) throw error;",
+    `    return next(specifier, { ...context, parentURL: ${JSON.stringify(parent)} });`,
+    '  }',
+    '}',
+  ].join('\n');
+  const register = [
+    "import { register } from 'node:module';",
+    `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`,
+  ].join('\n');
+  return `data:text/javascript,${encodeURIComponent(register)}`;
 }

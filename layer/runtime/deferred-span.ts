@@ -9,7 +9,7 @@ import type {
   SpanStatus,
   TimeInput,
 } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
+import { millisToHrTime } from '@opentelemetry/core';
 import { warnOnce } from './diagnostics';
 
 /** The most events and links a deferred span keeps (the SDK's default limits are 128 each). */
@@ -41,12 +41,16 @@ export class DeferredSpan implements Span {
   private readonly links: Link[] = [];
   private status: SpanStatus | undefined;
   private name: string | undefined;
-  /** When it ended: the time given to `end`, else the performance clock's. */
+  /** When it ended: the time given to `end`, else this span's clock (milliseconds since the epoch). */
   private endTime: TimeInput | undefined;
   private endedAt: number | undefined;
 
-  /** When it started, on the performance clock (made an HrTime only if the span is made). */
-  private readonly startedAt = performance.now();
+  /**
+   * When it started, as the SDK stamps a span: `Date.now()`, with times after it measured on the
+   * performance clock from there (the SDK's `Span`), so it orders with the SDK spans around it.
+   */
+  private readonly startMs = Date.now();
+  private readonly startPerf = performance.now();
 
   constructor(private readonly context: SpanContext) {}
 
@@ -68,7 +72,12 @@ export class DeferredSpan implements Span {
     if (isTime(attributesOrStartTime)) {
       this.pushEvent({ kind: 'event', name, time: attributesOrStartTime });
     } else {
-      this.pushEvent({ kind: 'event', name, attributes: attributesOrStartTime, time: startTime ?? hrTime() });
+      this.pushEvent({
+        kind: 'event',
+        name,
+        attributes: attributesOrStartTime,
+        time: startTime ?? this.now(),
+      });
     }
     return this;
   }
@@ -95,12 +104,12 @@ export class DeferredSpan implements Span {
 
   /** When it started: the SDK span made for it starts then. */
   get startTime(): HrTime {
-    return hrTime(this.startedAt);
+    return millisToHrTime(this.startMs);
   }
 
   end(endTime?: TimeInput): void {
     if (this.ended) return;
-    if (endTime === undefined) this.endedAt = performance.now();
+    if (endTime === undefined) this.endedAt = this.nowMs();
     else this.endTime = endTime;
   }
 
@@ -113,7 +122,7 @@ export class DeferredSpan implements Span {
   }
 
   recordException(exception: Exception, time?: TimeInput): void {
-    this.pushEvent({ kind: 'exception', exception, time: time ?? hrTime() });
+    this.pushEvent({ kind: 'exception', exception, time: time ?? this.now() });
   }
 
   /**
@@ -130,7 +139,16 @@ export class DeferredSpan implements Span {
     }
     if (this.status) span.setStatus(this.status);
     if (this.name !== undefined) span.updateName(this.name);
-    span.end(this.endTime ?? (this.endedAt !== undefined ? hrTime(this.endedAt) : undefined));
+    span.end(this.endTime ?? (this.endedAt !== undefined ? millisToHrTime(this.endedAt) : undefined));
+  }
+
+  /** Now, on this span's clock, as an HrTime. */
+  private now(): HrTime {
+    return millisToHrTime(this.nowMs());
+  }
+
+  private nowMs(): number {
+    return this.startMs + (performance.now() - this.startPerf);
   }
 
   private pushEvent(event: DeferredEvent): void {

@@ -8,7 +8,7 @@ import {
   type SpanContext,
   type SpanOptions,
 } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
+import { millisToHrTime } from '@opentelemetry/core';
 import { warnOnce } from './diagnostics';
 import { recordFailure } from './errors';
 import { currentInvocation } from './invocation';
@@ -160,8 +160,8 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
     const remote = found && trace.getSpanContext(found.context);
     const unsampled = remote && (remote.traceFlags & TraceFlags.SAMPLED) === 0;
     if (unsampled && runtime.config.keepErrors && !rule) {
-      // The start as the performance clock says it (cheaper than an HrTime; converted if needed).
-      const startedAt = performance.now();
+      // The start as the SDK stamps a span (Date.now()), so it orders with its children.
+      const startedAt = Date.now();
       const placeholder = new PlaceholderSpan(remote.traceId, () => runtime.ids.newSpanId());
       return {
         context: trace.setSpan(active, placeholder),
@@ -172,7 +172,7 @@ function startRecordTracing(record: SqsRecordLike): RecordTracing | undefined {
             try {
               const span = runtime.tracer.startSpan(
                 name(),
-                { ...options(), startTime: hrTime(startedAt) },
+                { ...options(), startTime: millisToHrTime(startedAt) },
                 markRecordOnly(parent),
               );
               failed(span, error);

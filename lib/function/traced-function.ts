@@ -202,7 +202,7 @@ export class TracedFunction extends nodejs.NodejsFunction {
       role,
       loggingFormat: facts.loggingFormat,
       environment: { ...ours, ...userEnvironment },
-      bundling: tracedBundling(props.bundling, props.handler, userEntry!),
+      bundling: tracedBundling(props.bundling, props.handler, userEntry!, runtime),
     });
     markTraced(this);
     TraceEdges.of(this); // the app's trace map, written at synth

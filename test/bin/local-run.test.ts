@@ -43,7 +43,8 @@ const byName = (spans: readonly ReceivedSpan[], name: string, batch = false): Re
 test('the flow comes from the trace map and the templates: bundles, environment, subscriptions', () => {
   const { flow } = dev;
   const authorize = flow.routes.find((r) => r.route === 'POST /payments')!.fn;
-  expect(readdirSync(authorize.bundle.codeDir)).toEqual(['index.js']);
+  // An ES module on nodejs24.x, whose runtime import()s its handler.
+  expect(readdirSync(authorize.bundle.codeDir)).toEqual(['index.mjs']);
   expect(authorize.bundle.environment).toMatchObject({
     OTEL_SERVICE_NAME: 'payments-authorize',
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',

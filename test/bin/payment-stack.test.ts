@@ -228,19 +228,19 @@ describe('example PaymentStack', () => {
     });
 
     test('the authorize bundle holds the handler and the wrapper', () => {
-      const code = bundledCode(app, stack, logicalId(stack, stack.authorize))['index.js'];
+      const code = bundledCode(app, stack, logicalId(stack, stack.authorize))['index.mjs'];
       expect(code).toContain('https://fraud.example.com/v1/score');
       expect(code).toContain('no function export named "handler"');
     });
 
     test('the handlers that import the runtime API share the one runtime of the wrapper', () => {
       for (const fn of [stack.authorize, stack.reconcile, stack.audit]) {
-        const code = bundledCode(app, stack, logicalId(stack, fn))['index.js'];
+        const code = bundledCode(app, stack, logicalId(stack, fn))['index.mjs'];
         expect(code.match(/getTracer\("cdk-serverless-tracing"\)/g)).toHaveLength(1);
         expect(code).not.toContain('cdk-serverless-tracing/runtime');
       }
       // the AWS SDK is provided by the Lambda runtime (NodejsFunction keeps @aws-sdk/* external)
-      expect(bundledCode(app, stack, logicalId(stack, stack.authorize))['index.js']).toContain(
+      expect(bundledCode(app, stack, logicalId(stack, stack.authorize))['index.mjs']).toContain(
         '@aws-sdk/client-sns',
       );
     });

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { TracedFunction } from '../../../lib';
 import { tracedBundling } from '../../../lib/function/private/bundling';
@@ -19,7 +20,10 @@ describe('bundling (real esbuild)', () => {
   let bundles: Record<string, Record<string, string>>;
   beforeAll(() => {
     ({ app, stack } = newStack({ bundle: true }));
-    new TracedFunction(stack, 'Cjs', { entry: fixture('hello.ts') });
+    // nodejs22.x: its runtime requires a CommonJS handler, so the bundle stays CommonJS.
+    new TracedFunction(stack, 'Cjs', { entry: fixture('hello.ts'), runtime: lambda.Runtime.NODEJS_22_X });
+    // nodejs24.x (the default): its runtime import()s every handler, so the bundle is an ES module.
+    new TracedFunction(stack, 'Default', { entry: fixture('hello.ts') });
     new TracedFunction(stack, 'OtherExport', { entry: fixture('hello.ts'), handler: 'other' });
     new TracedFunction(stack, 'Esm', {
       entry: fixture('esm-handler.mts'),
@@ -31,12 +35,28 @@ describe('bundling (real esbuild)', () => {
     new TracedFunction(stack, 'NotMinified', { entry: fixture('hello.ts'), bundling: { minify: false } });
     new TracedFunction(stack, 'UsesRuntime', { entry: fixture('uses-runtime.ts') });
     bundles = {};
-    for (const id of ['Cjs', 'OtherExport', 'Esm', 'NotMinified', 'UsesRuntime']) {
+    for (const id of ['Cjs', 'Default', 'OtherExport', 'Esm', 'NotMinified', 'UsesRuntime']) {
       bundles[id] = bundledCode(app, stack, logicalId(stack, id));
     }
   });
 
-  test('CommonJS by default: one minified index.js holding the user handler and the wrapper', () => {
+  /** The one file of a bundle. */
+  const only = (id: string): string => {
+    const files = Object.values(bundles[id]);
+    expect(files).toHaveLength(1);
+    return files[0];
+  };
+
+  test('nodejs24.x by default: one minified ES module, index.mjs, with a require and CommonJS paths for bundled code', () => {
+    expect(Object.keys(bundles.Default)).toEqual(['index.mjs']);
+    const code = bundles.Default['index.mjs'];
+    expect(code.startsWith("import { createRequire as __cstCreateRequire } from 'module';")).toBe(true);
+    expect(code).toContain('hello-from-the-user-handler');
+    expect(code).toMatch(/export\s*\{[^}]*as handler\s*\}|export\s*\{\s*handler\s*\}/);
+    expect(code).not.toMatch(/\n\s{2,}\S/);
+  });
+
+  test('CommonJS on a runtime that requires its handler: one minified index.js holding the user handler and the wrapper', () => {
     const files = bundles.Cjs;
     expect(Object.keys(files)).toEqual(['index.js']);
     const code = files['index.js'];
@@ -49,8 +69,8 @@ describe('bundling (real esbuild)', () => {
   });
 
   test('the handler export name reaches the wrapper', () => {
-    expect(bundles.OtherExport['index.js']).toContain('no function export named "other"');
-    expect(bundles.OtherExport['index.js']).toContain('other-export-of-the-user-handler');
+    expect(only('OtherExport')).toContain('no function export named "other"');
+    expect(only('OtherExport')).toContain('other-export-of-the-user-handler');
   });
 
   test('ESM output: index.mjs, an ES module exporting handler, with the user define kept', () => {
@@ -65,11 +85,11 @@ describe('bundling (real esbuild)', () => {
   });
 
   test('the user can turn minification off', () => {
-    expect(bundles.NotMinified['index.js']).toMatch(/\n\s{2,}\S/);
+    expect(only('NotMinified')).toMatch(/\n\s{2,}\S/);
   });
 
   test('a handler that imports cdk-serverless-tracing/runtime shares the one runtime of the wrapper', () => {
-    const code = bundles.UsesRuntime['index.js'];
+    const code = only('UsesRuntime');
     expect(code).toContain('uses-runtime-fixture: a bad record');
     expect(code).not.toContain('cdk-serverless-tracing/runtime');
     // The runtime makes its tracer in one place; two copies of the runtime would make two.
@@ -82,11 +102,40 @@ describe('bundling (real esbuild)', () => {
 describe('tracedBundling: library defaults, then the user options, then the wrapper keys', () => {
   const ENTRY = '/project/src/handler.ts';
 
+  test('an ES module on a runtime that import()s its handler (nodejs24.x and later), CommonJS otherwise', () => {
+    for (const runtime of [
+      lambda.Runtime.NODEJS_24_X,
+      new lambda.Runtime('nodejs26.x', lambda.RuntimeFamily.NODEJS),
+    ]) {
+      expect(tracedBundling(undefined, undefined, ENTRY, runtime)).toMatchObject({
+        format: nodejs.OutputFormat.ESM,
+        banner: expect.stringMatching(/createRequire/),
+        define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
+      });
+    }
+    for (const runtime of [lambda.Runtime.NODEJS_22_X, lambda.Runtime.NODEJS_20_X, undefined]) {
+      const bundling = tracedBundling(undefined, undefined, ENTRY, runtime);
+      expect(bundling.format).toBe(nodejs.OutputFormat.CJS);
+      expect(bundling.banner).toBeUndefined();
+      expect(bundling.define).toEqual({ __TRACED_HANDLER_EXPORT__: '"handler"' });
+    }
+    // The user's format wins either way; a user define wins over the path defines.
+    expect(
+      tracedBundling({ format: nodejs.OutputFormat.CJS }, undefined, ENTRY, lambda.Runtime.NODEJS_24_X)
+        .format,
+    ).toBe(nodejs.OutputFormat.CJS);
+    expect(
+      tracedBundling({ define: { __dirname: '"/mine"' } }, undefined, ENTRY, lambda.Runtime.NODEJS_24_X)
+        .define,
+    ).toMatchObject({ __dirname: '"/mine"' });
+  });
+
   test('defaults', () => {
     expect(tracedBundling(undefined, undefined, ENTRY)).toEqual({
       minify: true,
       sourceMap: false,
       mainFields: ['module', 'main'],
+      format: nodejs.OutputFormat.CJS,
       define: { __TRACED_HANDLER_EXPORT__: '"handler"' },
       esbuildArgs: {
         '--alias:cdk-serverless-tracing-user-handler': ENTRY,
