@@ -4,7 +4,17 @@ const tseslint = require('typescript-eslint');
 const prettier = require('eslint-config-prettier');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', '**/*.d.ts', '**/*.js', '**/*.cjs', '.bench/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'cdk.out/**',
+      'local-run/**',
+      '**/*.d.ts',
+      '**/*.js',
+      '**/*.cjs',
+      '.bench/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

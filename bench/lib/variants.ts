@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { ESM_REQUIRE_BANNER } from '../../lib/core/constants';
+import { ESM_PATH_DEFINES } from '../../lib/function/private/bundling';
 import { buildShim } from '../../lib/layer/private/shim-build';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -161,33 +162,25 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
   });
   const bareGzip = gzipSize(bareFile);
 
-  // TracedFunction's bundle: the fixed entry, the user's handler by alias, the runtime from source.
+  // TracedFunction's bundle: the fixed entry, the user's handler by alias, the runtime from source;
+  // CommonJS, as for a runtime that requires its handler, or an ES module with the banner and the
+  // path defines TracedFunction gives it on nodejs24.x and later, whose runtime import()s every
+  // handler (the ES-module bundle: cold start only).
+  const tracedBundle = (outfile: string, esm: boolean) =>
+    bundle(outfile, {
+      entryPoints: [join(ROOT, 'layer', 'entry', 'traced-entry.ts')],
+      mainFields: ['module', 'main'],
+      ...(esm ? { format: 'esm' as const, banner: { js: ESM_REQUIRE_BANNER } } : {}),
+      alias: {
+        'cdk-serverless-tracing-user-handler': traced,
+        'cdk-serverless-tracing/runtime': join(ROOT, 'layer', 'runtime', 'index.ts'),
+      },
+      define: { ...(esm ? ESM_PATH_DEFINES : {}), __TRACED_HANDLER_EXPORT__: JSON.stringify('handler') },
+    });
   const oursFile = join(OUT, shape, 'ours', 'index.js');
-  bundle(oursFile, {
-    entryPoints: [join(ROOT, 'layer', 'entry', 'traced-entry.ts')],
-    mainFields: ['module', 'main'],
-    alias: {
-      'cdk-serverless-tracing-user-handler': traced,
-      'cdk-serverless-tracing/runtime': join(ROOT, 'layer', 'runtime', 'index.ts'),
-    },
-    define: { __TRACED_HANDLER_EXPORT__: JSON.stringify('handler') },
-  });
-
-  // The same bundle as an ES module, as TracedFunction builds it with `bundling.format: ESM` (and
-  // its `require` banner): what the nodejs24.x runtime, which import()s every handler, loads
-  // without running its CommonJS export lexer over the bundle. Cold start only.
+  tracedBundle(oursFile, false);
   const oursEsmFile = join(OUT, shape, 'ours-esm', 'index.mjs');
-  bundle(oursEsmFile, {
-    entryPoints: [join(ROOT, 'layer', 'entry', 'traced-entry.ts')],
-    mainFields: ['module', 'main'],
-    format: 'esm',
-    banner: { js: ESM_REQUIRE_BANNER },
-    alias: {
-      'cdk-serverless-tracing-user-handler': traced,
-      'cdk-serverless-tracing/runtime': join(ROOT, 'layer', 'runtime', 'index.ts'),
-    },
-    define: { __TRACED_HANDLER_EXPORT__: JSON.stringify('handler') },
-  });
+  tracedBundle(oursEsmFile, true);
   const oursEsm: Variant = {
     name: 'ours-esm',
     label: 'ours (bundled as an ES module, TracedFunction with format ESM)',
