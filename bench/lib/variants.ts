@@ -161,6 +161,11 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
     footer: { js: 'module.exports = Object.assign({}, module.exports);' },
   });
   const bareGzip = gzipSize(bareFile);
+  /** What a bundled variant's file adds to the deployment over the bare bundle. */
+  const addedOverBare = (file: string) => ({
+    addedBytes: statSync(file).size - bareBytes,
+    addedGzipBytes: gzipSize(file) - bareGzip,
+  });
 
   // TracedFunction's bundle: the fixed entry, the user's handler by alias, the runtime from source;
   // CommonJS, as for a runtime that requires its handler, or an ES module with the banner and the
@@ -185,8 +190,7 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
     name: 'ours-esm',
     label: 'ours (bundled as an ES module, TracedFunction with format ESM)',
     handler: oursEsmFile,
-    addedBytes: statSync(oursEsmFile).size - bareBytes,
-    addedGzipBytes: gzipSize(oursEsmFile) - bareGzip,
+    ...addedOverBare(oursEsmFile),
     sink: 'otlp',
   };
 
@@ -236,8 +240,7 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
           name: 'stdout-peer',
           label: 'stdout exporter (OTel SDK + otlp-stdout-span-exporter, bundled)',
           handler: stdoutFile,
-          addedBytes: statSync(stdoutFile).size - bareBytes,
-          addedGzipBytes: gzipSize(stdoutFile) - bareGzip,
+          ...addedOverBare(stdoutFile),
           sink: 'stdout',
         },
         {
@@ -250,8 +253,7 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
             AWS_XRAY_DAEMON_ADDRESS: peers.xrayDaemon,
           },
           sampledEnv: (sampled) => ({ _X_AMZN_TRACE_ID: xrayTraceHeader(sampled) }),
-          addedBytes: statSync(powertoolsFile).size - bareBytes,
-          addedGzipBytes: gzipSize(powertoolsFile) - bareGzip,
+          ...addedOverBare(powertoolsFile),
           sink: 'udp',
         },
         {
@@ -295,16 +297,14 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
       name: 'floor',
       label: 'floor (bare + node:http + one OTLP/HTTP POST)',
       handler: floorFile,
-      addedBytes: statSync(floorFile).size - bareBytes,
-      addedGzipBytes: gzipSize(floorFile) - bareGzip,
+      ...addedOverBare(floorFile),
       sink: 'otlp',
     },
     {
       name: 'ours',
       label: 'ours (bundled, TracedFunction)',
       handler: oursFile,
-      addedBytes: statSync(oursFile).size - bareBytes,
-      addedGzipBytes: gzipSize(oursFile) - bareGzip,
+      ...addedOverBare(oursFile),
       sink: 'otlp',
     },
     ...(shape === 'http' ? [oursEsm, layer] : []),

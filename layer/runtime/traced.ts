@@ -330,6 +330,7 @@ async function endInvocation(
     if (runtime.config.keepErrors) for (const traceId of state.failedTraceIds) kept.add(traceId);
     const deferred = started.deferred;
     if (deferred && kept.has(deferred.span.spanContext().traceId)) makeDeferredSpan(runtime, deferred);
+    // Whatever happened to the invocation's own span, the spans started under it go out.
     await runtime.processor.flushInvocation({
       spans: state.spans,
       keptTraceIds: kept,
@@ -359,6 +360,12 @@ function makeDeferredSpan(
       markRecordOnly(parent),
     );
     span.replayOnto(made);
+  } catch (error) {
+    warnOnce(
+      'deferred-span',
+      "making a failed invocation's span failed; the spans under it are still exported",
+      error,
+    );
   } finally {
     runtime.ids.clearPresets();
   }

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { traced } from '../../../layer/runtime';
+import { DeferredSpan } from '../../../layer/runtime/deferred-span';
 import {
   ACCOUNT,
   FUNCTION_ARN,
@@ -382,6 +383,32 @@ describe('keep errors', () => {
       ['bench', 'step'].map((n) => (n === 'bench' ? FUNCTION_NAME : n)).sort(),
     );
     expect(receiver.spans.find((s) => s.name === FUNCTION_NAME)!.parentSpanId).toBeUndefined();
+  });
+
+  test('if making the held-back span fails, the handler fails as it did and the spans under it still go out', async () => {
+    const broken = jest.spyOn(DeferredSpan.prototype, 'replayOnto').mockImplementation(() => {
+      throw new Error('replay broke');
+    });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const handler = traced(async () => {
+        trace.getTracer('user').startSpan('charge card').end();
+        throw new TypeError('declined');
+      });
+      await expect(handler(httpApiEvent(unsampled()), lambdaContext())).rejects.toThrow(
+        new TypeError('declined'),
+      );
+      expect(receiver.spans.map((s) => s.name)).toEqual(['charge card']);
+      expect(receiver.span('charge card').traceId).toBe(TRACE_ID);
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([
+        expect.stringContaining(
+          "making a failed invocation's span failed; the spans under it are still exported",
+        ),
+      ]);
+    } finally {
+      broken.mockRestore();
+      warn.mockRestore();
+    }
   });
 
   test('with keep errors off, an unsampled failure is not exported', async () => {

@@ -15,6 +15,7 @@ import {
   TracingGateway,
   TracingSettings,
 } from '../../../lib';
+import { flatten } from '../../../bin/local/dashboard-page';
 import { BOOSTER_ENV } from '../../../layer/adaptive/booster';
 import { bundledCode, fixture, newStack, plainFunction } from '../../helpers/stack';
 
@@ -38,14 +39,6 @@ function flow(options: { env?: boolean } = { env: true }) {
 
 const resourcesOf = (template: Template, type: string) => template.findResources(type);
 
-/** A description as text: the parts of an `Fn::Join`, each `Ref` as `<Ref:id>`. */
-const flatten = (value: unknown): string => {
-  const join = (value as { 'Fn::Join'?: [string, unknown[]] })?.['Fn::Join'];
-  if (!join) return typeof value === 'string' ? value : JSON.stringify(value);
-  return join[1]
-    .map((part) => (typeof part === 'string' ? part : `<Ref:${(part as { Ref?: string }).Ref}>`))
-    .join(join[0]);
-};
 const idOf = (
   template: Template,
   type: string,
