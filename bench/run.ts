@@ -78,7 +78,8 @@ function exportsCell(variant: Variant, count: number, sampled = true): string {
 
 /** `over / floorOver` as a ratio, for variants other than bare and the floor. */
 function floorRatio(name: string, over: number, floorOver: number): string {
-  if (name === 'bare' || name === 'floor' || !Number.isFinite(floorOver) || floorOver <= 0) return '–';
+  if (name === 'bare' || name.startsWith('floor') || !Number.isFinite(floorOver) || floorOver <= 0)
+    return '–';
   return ratio(over, floorOver);
 }
 
@@ -148,7 +149,7 @@ function rssTable(results: RssResult[]): string {
   const floor = floorR ? median(floorR.rssMb) : Number.NaN;
   const rows = results.map((r) => {
     const mb = median(r.rssMb);
-    return `| ${r.variant.label} | ${mb.toFixed(1)} | ${Math.min(...r.rssMb).toFixed(1)}–${Math.max(...r.rssMb).toFixed(1)} | ${(mb - bare).toFixed(1)} | ${r.variant.name === 'floor' || r.variant.name === 'bare' ? '–' : (mb - floor).toFixed(1)} |`;
+    return `| ${r.variant.label} | ${mb.toFixed(1)} | ${Math.min(...r.rssMb).toFixed(1)}–${Math.max(...r.rssMb).toFixed(1)} | ${(mb - bare).toFixed(1)} | ${r.variant.name.startsWith('floor') || r.variant.name === 'bare' ? '–' : (mb - floor).toFixed(1)} |`;
   });
   return [
     '| variant | RSS MB after the invocations (median) | min–max MB | over bare MB | over the floor MB |',
@@ -382,7 +383,8 @@ async function main(): Promise<void> {
     '## What runs',
     '',
     '- **bare handler**: the handler alone, bundled as `NodejsFunction` bundles it (esbuild, minified, CommonJS, `@aws-sdk/*` external).',
-    "- **floor**: the bare handler with `node:http` loaded and one OTLP/HTTP POST of a small body (one span's worth of OTLP/JSON, 0.3 KB, over a keep-alive agent) to the local receiver, written to the socket before the response (as the library's exporter counts an export to the collector extension on localhost done; the answer is read when it comes); nothing traced, bundled like the bare one (`bench/fixtures/floor*.ts`). The least any tracer that hands its spans over before the response can cost (one that sends after the response, as the X-Ray SDK does over UDP, can be under it); \"over bare ÷ floor's\" compares each variant's cost with it.",
+    "- **floor**: the bare handler with `node:http` loaded and one OTLP/HTTP POST of a small body (one span's worth of OTLP/JSON, 0.3 KB, over a keep-alive agent) to the local receiver, written to the socket before the response (as the library's exporter counts an export to the collector extension on localhost done; the answer is read when it comes); nothing traced, bundled like the bare one (`bench/fixtures/floor.ts`). What a tracer that sends with Node's HTTP client before the response costs at the least (one that sends after the response, as the X-Ray SDK does over UDP, can be under it); \"over bare ÷ floor's\" compares each variant's cost with it, as issue 18 set its targets.",
+    "- **floor over node:net**: the same POST written as one buffer on one kept-alive `node:net` connection opened at load, pipelined (the next request is written whether or not the last answer came; the answers are read and dropped), with no HTTP client (`bench/fixtures/floor-net.ts`): the least a tracer that hands its spans to a local collector over HTTP before the response can cost; the library's exporter sends this way to an `http:` endpoint.",
     '- **ours (bundled, TracedFunction)**: the same handler as `TracedFunction` bundles it for a runtime that `require`s its handler (before `nodejs24.x`: CommonJS; its fixed entry, the runtime from source, ESM builds of the OpenTelemetry packages), exporting over OTLP/HTTP to a local receiver on 127.0.0.1 before each invocation returns.',
     "- **ours (layer, TracingPolicy)**: the bare bundle unchanged, with the layer's shim as the handler (cold start only; warm, it runs the same runtime as the bundled variant).",
     '- **ours (bundled as an ES module)**: the same bundle built as `TracedFunction` builds it on `nodejs24.x` and later, or with `bundling: { format: OutputFormat.ESM }` (an `.mjs` file with the `require` banner); under the ES-module harness, Node loads it without running its CommonJS export lexer over the bundle (cold start only).',

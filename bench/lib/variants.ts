@@ -224,6 +224,9 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
   // The floor: the bare handler, node:http and one small OTLP/HTTP POST before the response.
   const floorFile = join(OUT, shape, 'floor', 'index.js');
   bundle(floorFile, { entryPoints: [join(ROOT, 'bench', 'fixtures', `floor-${shape}-handler.ts`)] });
+  // The same POST written on one kept-alive node:net connection, pipelined: no HTTP client.
+  const floorNetFile = join(OUT, shape, 'floor-net', 'index.js');
+  bundle(floorNetFile, { entryPoints: [join(ROOT, 'bench', 'fixtures', `floor-net-${shape}-handler.ts`)] });
 
   // The stdout-exporter peer (lambda-otel-lite's design) and the Powertools Tracer peer, bundled
   // as NodejsFunction bundles a handler.
@@ -298,6 +301,13 @@ export function buildVariants(shape: 'http' | 'sqs', peers?: PeerEndpoints): Var
       label: 'floor (bare + node:http + one OTLP/HTTP POST)',
       handler: floorFile,
       ...addedOverBare(floorFile),
+      sink: 'otlp',
+    },
+    {
+      name: 'floor-net',
+      label: 'floor over node:net (bare + one pipelined OTLP/HTTP POST on a kept-alive connection)',
+      handler: floorNetFile,
+      ...addedOverBare(floorNetFile),
       sink: 'otlp',
     },
     {

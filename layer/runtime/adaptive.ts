@@ -1,4 +1,4 @@
-import { request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { warnOnce } from './diagnostics';
 
 // Adaptive sampling: a boost of the head ratio, read from the AWS AppConfig Agent Lambda
@@ -141,8 +141,10 @@ export class AdaptiveBoost {
     return (this.options.now ?? Date.now)();
   }
 
-  private read(): Promise<string> {
+  private async read(): Promise<string> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    // Loaded on the first read: a function without adaptive sampling never loads Node's HTTP client.
+    const { request } = await (nodeHttp ??= import('node:http'));
     return new Promise<string>((resolve, reject) => {
       let settled = false;
       const done = (error: Error | undefined, body?: string) => {
@@ -178,6 +180,8 @@ export class AdaptiveBoost {
     });
   }
 }
+
+let nodeHttp: Promise<typeof import('node:http')> | undefined;
 
 /**
  * The boost of this process when `TRACING_ADAPTIVE_CONFIG` is set (a first read starts at once,

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { Agent, request } from 'node:http';
 import { ExportResultCode, parseKeyPairsIntoRecord, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { warnOnce } from './diagnostics';
+import { PipelinedHttpClient } from './http-pipeline';
 
 /**
  * When an export counts as done:
@@ -50,23 +50,36 @@ export function otlpEndpointFromEnv(env: Record<string, string | undefined>): Ot
 }
 
 /**
- * OTLP/HTTP with the official JSON encoding (`@opentelemetry/otlp-transformer`), sent with Node's
- * `http` (or `https`, loaded only for an https endpoint). It replaces the stock OTLP exporter's
- * transport for two measured reasons (BENCHMARKS.md): the stock transport loads `zlib` and its
- * agent utilities on the first export of every cold start, and it always waits for the
- * receiver's answer, which is most of a warm invocation's tracing time when the receiver is the
- * collector extension on localhost (see `ExportCompletion`). No retries: a failed export is
- * reported and dropped, as the invocation must not wait.
+ * OTLP/HTTP with the official JSON encoding (`@opentelemetry/otlp-transformer`). An `http:`
+ * endpoint (the collector extension on localhost, by default) is sent to over one kept-alive,
+ * pipelined connection (`PipelinedHttpClient`, `node:net`), opened when the exporter is made;
+ * an `https:` one with Node's `https` client, loaded on the first export. Measured reasons
+ * (BENCHMARKS.md): the stock OTLP transport loads `zlib` and its agent utilities on the first
+ * export of every cold start and always waits for the receiver's answer, and Node's HTTP client
+ * costs several times the write itself per request (its objects, and a new connection whenever
+ * an answer is still due). No retries beyond sending again what a dropped connection left
+ * unanswered: a failed export is reported and dropped, as the invocation must not wait.
  */
 export class OtlpJsonExporter implements DeadlineSpanExporter {
-  private readonly agent: Agent;
-  private https?: Promise<{ request: typeof request; agent: Agent }>;
+  private readonly pipeline?: PipelinedHttpClient;
+  private https?: Promise<{
+    request: typeof import('node:https').request;
+    agent: import('node:https').Agent;
+  }>;
 
   constructor(
     private readonly endpoint: OtlpEndpoint,
     private readonly timeoutMs: number,
   ) {
-    this.agent = new Agent(AGENT_OPTIONS);
+    if (endpoint.url.protocol === 'http:') {
+      this.pipeline = new PipelinedHttpClient(endpoint.url, {
+        ...endpoint.headers,
+        'Content-Type': 'application/json',
+      });
+      this.pipeline.warm();
+    } else if (endpoint.url.protocol !== 'https:') {
+      throw new Error(`the OTLP endpoint ${endpoint.url.origin} is neither http: nor https:`);
+    }
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -76,8 +89,8 @@ export class OtlpJsonExporter implements DeadlineSpanExporter {
   /**
    * Exports with a hard deadline (a `performance.now()` time): the spans are serialized in chunks
    * and the clock is read after each, so a large batch stops being serialized at the deadline (the
-   * rest is dropped, with a warning); each request is aborted at the deadline, its socket
-   * destroyed, whether it is still being sent or its answer is still arriving.
+   * rest is dropped, with a warning); each request fails at the deadline, and the connection that
+   * did not take or answer it in time is closed.
    */
   exportBefore(
     spans: ReadableSpan[],
@@ -102,28 +115,30 @@ export class OtlpJsonExporter implements DeadlineSpanExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
       return;
     }
-    Promise.all(bodies.map((body) => this.send(body, deadlineAt))).then(
+    const sends = bodies.map((body) =>
+      this.pipeline
+        ? this.pipeline.post(body, this.endpoint.completion, deadlineAt)
+        : this.sendHttps(body, deadlineAt),
+    );
+    (sends.length === 1 ? sends[0] : Promise.all(sends)).then(
       () => resultCallback({ code: ExportResultCode.SUCCESS }),
       (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
     );
   }
 
   async shutdown(): Promise<void> {
-    this.agent.destroy();
+    this.pipeline?.close();
     if (this.https) (await this.https).agent.destroy();
   }
 
   async forceFlush(): Promise<void> {}
 
-  private async send(body: Uint8Array, deadlineAt: number): Promise<void> {
+  private async sendHttps(body: Uint8Array, deadlineAt: number): Promise<void> {
     const { url, headers, completion } = this.endpoint;
-    const transport =
-      url.protocol === 'https:'
-        ? await (this.https ??= import('node:https').then((https) => ({
-            request: https.request as unknown as typeof request,
-            agent: new https.Agent(AGENT_OPTIONS),
-          })))
-        : { request, agent: this.agent };
+    const transport = await (this.https ??= import('node:https').then((https) => ({
+      request: https.request,
+      agent: new https.Agent(AGENT_OPTIONS),
+    })));
     await new Promise<void>((resolve, reject) => {
       const remaining = deadlineAt - performance.now();
       if (remaining <= 0) {
@@ -175,9 +190,7 @@ export interface DeadlineSpanExporter extends SpanExporter {
 export const SPANS_PER_REQUEST = 256;
 
 /**
- * Keep-alive sockets, bounded: at most 16 idle ones are kept for the next invocations (more are
- * closed when they come free). Fewer cost a new connection per export when answers overlap
- * (with completion `sent` the next export starts before the last answer came): measured, 2 idle
- * sockets added about 80 µs to a warm sampled invocation.
+ * Keep-alive sockets of the https client, bounded: at most 16 idle ones are kept for the next
+ * invocations (more are closed when they come free).
  */
 const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 16 } as const;

@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { EventBridgeEvent, SQSEvent } from 'aws-lambda';
@@ -181,25 +181,37 @@ describe('response streaming', () => {
 
 describe('the export has a hard deadline', () => {
   /** A receiver that answers with headers at once, then one body byte every 50 ms, forever. */
-  async function drippingReceiver(): Promise<{ server: Server; url: string; open: () => Promise<number> }> {
-    const responses: ServerResponse[] = [];
+  async function drippingReceiver(): Promise<{
+    server: Server;
+    url: string;
+    open: () => Promise<number>;
+    stop: () => void;
+  }> {
+    // Its timers, stopped with it: a response queued behind a pipelined one that never finishes
+    // is never given the socket, so it is never closed.
+    const drips = new Set<NodeJS.Timeout>();
     const server = createServer((req, res) => {
       req.resume();
       res.writeHead(200, { 'content-type': 'application/json' });
-      responses.push(res);
       const drip = setInterval(() => (res.destroyed ? clearInterval(drip) : res.write(' ')), 50);
+      drips.add(drip);
       res.on('close', () => clearInterval(drip));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const open = () => new Promise<number>((resolve) => server.getConnections((_e, n) => resolve(n)));
-    return { server, url, open };
+    const stop = () => {
+      for (const drip of drips) clearInterval(drip);
+      server.closeAllConnections();
+      server.close();
+    };
+    return { server, url, open, stop };
   }
 
   test.each(['acknowledged', 'sent'])(
     'a receiver that trickles its answer (completion %s): each request is aborted at the deadline, no socket is left',
     async (completion) => {
-      const { server, url, open } = await drippingReceiver();
+      const { url, open, stop } = await drippingReceiver();
       try {
         await freshRuntime(
           lambdaEnvironment(url, { TRACING_FLUSH_TIMEOUT_MS: '200', TRACING_EXPORT_COMPLETION: completion }),
@@ -214,8 +226,7 @@ describe('the export has a hard deadline', () => {
         while ((await open()) > 0 && Date.now() < until) await sleep(50);
         expect(await open()).toBe(0);
       } finally {
-        server.closeAllConnections();
-        server.close();
+        stop();
       }
     },
   );

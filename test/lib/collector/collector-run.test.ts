@@ -28,6 +28,7 @@ import {
 import { LocalSecretsManager } from '../../../bin/local/local-secrets-manager';
 import { synthExample } from '../../../bin/local/local-run';
 import { OtlpReceiver } from '../../../bin/local/otlp-receiver';
+import { PipelinedHttpClient } from '../../../layer/runtime/http-pipeline';
 import { OTELCOL_LAMBDA, testNeeding } from '../../helpers/requirements';
 import { fixture, TEST_ENV } from '../../helpers/stack';
 
@@ -184,12 +185,11 @@ async function stopWhenExported(process: CollectorProcess, expected = 1): Promis
 }
 
 let nextTrace = 0;
-/** Sends one span to a collector over OTLP/HTTP (JSON), as the runtime does; returns its trace id. */
-async function sendSpan(
-  port: number,
+/** One span as OTLP/JSON, in a new trace; with its trace id. */
+function spanRequest(
   name: string,
   attributes: Record<string, number> = {},
-): Promise<string> {
+): { traceId: string; json: string } {
   const traceId = `4bf92f3577b34da6a3ce929d0e0e${String(4736 + nextTrace++).padStart(4, '0')}`;
   const body = {
     resourceSpans: [
@@ -217,10 +217,20 @@ async function sendSpan(
       },
     ],
   };
+  return { traceId, json: JSON.stringify(body) };
+}
+
+/** Sends one span to a collector over OTLP/HTTP (JSON), as the runtime does; returns its trace id. */
+async function sendSpan(
+  port: number,
+  name: string,
+  attributes: Record<string, number> = {},
+): Promise<string> {
+  const { traceId, json } = spanRequest(name, attributes);
   const res = await fetch(`http://127.0.0.1:${port}/v1/traces`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    body: json,
   });
   expect(res.status).toBe(200);
   return traceId;
@@ -349,6 +359,38 @@ needsCollector(
     expect(decodeURIComponent(request.path)).toBe(`/${DOLLARS.replace(/ /g, '_')}/v1/traces`);
     expect(JSON.stringify(request.headers)).not.toContain(AWS_SECRET_ACCESS_KEY);
     expect(request.body.includes('escaping')).toBe(true);
+  },
+);
+
+needsCollector(
+  "the runtime's transport: 40 exports pipelined on one connection are each answered 200 and exported",
+  async () => {
+    const { process, port } = await start('OtlpHeaders/Fn', {
+      exporterEndpoint: receiver.endpoint,
+      jsonEncoding: true,
+    });
+    const client = new PipelinedHttpClient(new URL(`http://127.0.0.1:${port}/v1/traces`), {
+      'Content-Type': 'application/json',
+    });
+    try {
+      const requests = Array.from({ length: 40 }, (_, i) => spanRequest(`POST /pipelined/${i}`));
+      // Written back to back, none waiting for an earlier answer; each resolves on its own 200.
+      await Promise.all(
+        requests.map(({ json }) =>
+          client.post(new TextEncoder().encode(json), 'acknowledged', performance.now() + 10_000),
+        ),
+      );
+      const deadline = Date.now() + 15_000;
+      while (requests.some(({ traceId }) => receiver.trace(traceId).length === 0) && Date.now() < deadline) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 25));
+      }
+      for (const [i, { traceId }] of requests.entries()) {
+        expect(receiver.trace(traceId).map((span) => span.name)).toEqual([`POST /pipelined/${i}`]);
+      }
+    } finally {
+      client.close();
+      await process.stop();
+    }
   },
 );
 
