@@ -8,7 +8,14 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
 } from '@opentelemetry/semantic-conventions';
-import { arnName, recordLinks, snsRecordContext, takeEventBridgeContext } from './messaging';
+import {
+  arnName,
+  recordLinks,
+  snsRecordContext,
+  sqsRecordContext,
+  takeEventBridgeContext,
+  type MessageContext,
+} from './messaging';
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -36,8 +43,8 @@ export interface EventShape {
   readonly headers?: HeaderMap;
   /** The parent carried by the event itself (an SNS message, an EventBridge event). */
   readonly parent?: Context;
-  /** Links to the messages of a batch (SQS). */
-  readonly links?: Link[];
+  /** Links to the messages of a batch (SQS): made only when the invocation's span is. */
+  readonly links?: () => Link[];
   /** Whether the event is a batch of SQS records (`processRecords` applies). */
   readonly sqsBatch?: boolean;
   /**
@@ -45,8 +52,8 @@ export interface EventShape {
    * route template or route key, `$default` included, and the path as requested).
    */
   readonly route?: { readonly method?: string; readonly paths: readonly string[] };
-  /** The ARNs of the queues an SQS batch came from (what a `queue:` rule matches). */
-  readonly queueArns?: readonly string[];
+  /** The ARNs of the queues an SQS batch came from (what a `queue:` rule matches), when asked. */
+  readonly queueArns?: () => readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -95,8 +102,18 @@ export function describeEvent(event: unknown): EventShape {
 function sqsBatch(records: unknown[]): EventShape {
   const first = records[0] as Json;
   const queue = arnName(first.eventSourceARN);
-  const links = recordLinks(records);
-  const oneTrace = links.length > 0 && links.every((l) => l.context.traceId === links[0].context.traceId);
+  // The records' contexts decide the parent (and so the sampling decision); the links are made
+  // from them (cached per record) only if the span is.
+  let firstFound: MessageContext | undefined;
+  let oneTrace = true;
+  for (const record of records) {
+    const found = sqsRecordContext(record);
+    const traceId = found && trace.getSpanContext(found.context)?.traceId;
+    if (!found || !traceId) continue;
+    firstFound ??= found;
+    if (traceId !== trace.getSpanContext(firstFound.context)?.traceId) oneTrace = false;
+  }
+  let queueArns: readonly string[] | undefined;
   return {
     trigger: 'pubsub',
     http: false,
@@ -109,12 +126,16 @@ function sqsBatch(records: unknown[]): EventShape {
       [ATTR_MESSAGING_DESTINATION_NAME]: queue,
       [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: records.length,
     }),
-    links,
-    parent: oneTrace ? trace.setSpanContext(ROOT_CONTEXT, links[0].context) : undefined,
+    links: () => recordLinks(records),
+    parent:
+      firstFound && oneTrace
+        ? trace.setSpanContext(ROOT_CONTEXT, trace.getSpanContext(firstFound.context)!)
+        : undefined,
     sqsBatch: true,
-    queueArns: [...new Set(records.map((r) => (isObject(r) ? str(r.eventSourceARN) : undefined)))].filter(
-      (arn) => arn !== undefined,
-    ),
+    queueArns: () =>
+      (queueArns ??= [
+        ...new Set(records.map((r) => (isObject(r) ? str(r.eventSourceARN) : undefined))),
+      ].filter((arn) => arn !== undefined)),
   };
 }
 

@@ -120,12 +120,18 @@ interface Pending {
   /** Its time in milliseconds, and when it runs out (a `performance.now()` time). */
   readonly budgetMs: number;
   deadlineAt: number;
-  resolve(): void;
-  reject(error: Error): void;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
-/** Bytes of requests kept to send again if their connection goes before their answer, at most. */
-const MAX_RETAINED_BYTES = 8 * 1024 * 1024;
+const settledAlready = (): void => undefined;
+
+/**
+ * Bytes of requests kept to send again if their connection goes before their answer, at most: a
+ * few exports' worth (a request is answered within the next invocation or two), so a collector
+ * that falls behind costs bounded memory.
+ */
+const MAX_RETAINED_BYTES = 1024 * 1024;
 
 /**
  * HTTP/1.1 POSTs to one origin over one kept-alive connection (`node:net`), pipelined (RFC 9112
@@ -315,6 +321,8 @@ export class PipelinedHttpClient {
     this.waiting--;
     if (error) pending.reject(error);
     else pending.resolve();
+    // What is left of it until its answer is its place in line: the promise is not kept.
+    pending.resolve = pending.reject = settledAlready;
     if (this.waiting === 0) this.socket?.unref();
   }
 

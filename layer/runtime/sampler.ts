@@ -96,7 +96,7 @@ export function matchAlwaysKeep(
       ? route !== undefined &&
         (rule.method === undefined || rule.method === method) &&
         route.paths.includes(rule.path)
-      : rule.kind === 'queue' && queueArns !== undefined && queueArns.includes(rule.arn),
+      : rule.kind === 'queue' && queueArns !== undefined && queueArns().includes(rule.arn),
   );
 }
 

@@ -229,7 +229,7 @@ function startInvocation(
       const arn = parseFunctionArn(lambdaContext?.invokedFunctionArn);
       return {
         kind: shape.kind,
-        links: shape.links,
+        links: shape.links?.(),
         attributes: {
           ...shape.attributes,
           [ATTR_FAAS_TRIGGER]: shape.trigger,
