@@ -61,6 +61,9 @@ export class InvocationSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     const buffer = this.owners.get(span) ?? this.outside;
+    // A span ends once: its entry goes now, not at the next full garbage collection (the table
+    // would otherwise hold every span of the last few hundred invocations).
+    this.owners.delete(span);
     if (buffer.sampled.length + buffer.unsampled.length >= MAX_BUFFERED_SPANS) {
       warnOnce(
         'buffer-full',
