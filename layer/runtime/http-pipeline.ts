@@ -178,7 +178,8 @@ export class PipelinedHttpClient {
     for (const framing of ['host', 'content-length', 'transfer-encoding', 'connection'])
       byName.delete(framing);
     for (const [name, value] of byName.values()) {
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+      // A value is written as Latin-1, as Node's HTTP client takes it: no control characters but tab.
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || !/^[\t\x20-\x7e\x80-\xff]*$/.test(value)) {
         // The name only: a header's value may be a secret.
         warnOnce(
           `header-${name}`,

@@ -408,6 +408,7 @@ describe('headers', () => {
       'x-ok': 'fine',
       'bad name': 'secret-one',
       'x-split': 'secret-two\r\nx-injected: 1',
+      'x-wide': 'secret-three-\u{1F511}',
       'Content-Length': '1',
       connection: 'close',
       host: 'elsewhere.example.com',
@@ -422,6 +423,8 @@ describe('headers', () => {
       const text = warnings().join('\n');
       expect(text).toContain('"bad name"');
       expect(text).toContain('"x-split"');
+      expect(text).toContain('"x-wide"');
+      expect(headers).not.toHaveProperty('x-wide');
       expect(text).not.toContain('secret');
     } finally {
       client.close();
