@@ -36,9 +36,10 @@ type DeferredEvent =
  * `isRecording()` before adding attributes still adds them.
  */
 export class DeferredSpan implements Span {
-  private readonly attributes: Attributes = {};
-  private readonly events: DeferredEvent[] = [];
-  private readonly links: Link[] = [];
+  // Made on first use: most held-back spans never get an attribute, an event or a link.
+  private attributes?: Attributes;
+  private events?: DeferredEvent[];
+  private links?: Link[];
   private status: SpanStatus | undefined;
   private name: string | undefined;
   /** When it ended: the time given to `end`, else this span's clock (milliseconds since the epoch). */
@@ -59,12 +60,12 @@ export class DeferredSpan implements Span {
   }
 
   setAttribute(key: string, value: AttributeValue): this {
-    if (!this.ended) this.attributes[key] = value;
+    if (!this.ended) (this.attributes ??= {})[key] = value;
     return this;
   }
 
   setAttributes(attributes: Attributes): this {
-    if (!this.ended) Object.assign(this.attributes, attributes);
+    if (!this.ended) Object.assign((this.attributes ??= {}), attributes);
     return this;
   }
 
@@ -83,7 +84,8 @@ export class DeferredSpan implements Span {
   }
 
   addLink(link: Link): this {
-    if (!this.ended && this.links.length < MAX_DEFERRED_EVENTS) this.links.push(link);
+    const links = (this.links ??= []);
+    if (!this.ended && links.length < MAX_DEFERRED_EVENTS) links.push(link);
     return this;
   }
 
@@ -131,9 +133,9 @@ export class DeferredSpan implements Span {
    * ended (now, if it has not).
    */
   replayOnto(span: Span): void {
-    span.setAttributes(this.attributes);
-    if (this.links.length > 0) span.addLinks(this.links);
-    for (const event of this.events) {
+    if (this.attributes) span.setAttributes(this.attributes);
+    if (this.links) span.addLinks(this.links);
+    for (const event of this.events ?? []) {
       if (event.kind === 'exception') span.recordException(event.exception, event.time);
       else span.addEvent(event.name, event.attributes, event.time);
     }
@@ -153,14 +155,15 @@ export class DeferredSpan implements Span {
 
   private pushEvent(event: DeferredEvent): void {
     if (this.ended) return;
-    if (this.events.length >= MAX_DEFERRED_EVENTS) {
+    const events = (this.events ??= []);
+    if (events.length >= MAX_DEFERRED_EVENTS) {
       warnOnce(
         'deferred-events',
         `more than ${MAX_DEFERRED_EVENTS} events on one span; the rest are dropped`,
       );
       return;
     }
-    this.events.push(event);
+    events.push(event);
   }
 }
 

@@ -197,7 +197,8 @@ interface StartedInvocation {
     readonly name: string;
     /** Its kind, links and attributes: built only if it is made. */
     readonly options: () => SpanOptions;
-    readonly parent: OtelContext;
+    /** Its parent context, made only if it is. */
+    readonly parent: () => OtelContext;
     /** The trace id to preset (a new trace: no valid parent). */
     readonly newTraceId?: string;
   };
@@ -220,7 +221,6 @@ function startInvocation(
     // invocation span, like every span started inside it, under this invocation.
     const remote = shape.parent ?? extractParent(shape.headers, xrayHeader);
     const rule = matchAlwaysKeep(runtime.config.alwaysKeep, shape) ?? tracestateRule(remote);
-    const parent = withInvocation(markAlwaysKeep(remote, rule), state);
     const functionName = lambdaContext?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
     const name = shape.spanName ?? functionName ?? 'invocation';
     // Taken now, whether the span is made now or after the fact.
@@ -251,8 +251,9 @@ function startInvocation(
       const parentSpan = trace.getSpanContext(remote);
       const hasParent = parentSpan !== undefined && isSpanContextValid(parentSpan);
       const traceId = hasParent ? parentSpan.traceId : runtime.ids.newTraceId();
+      // No rule: the remote context is all the decision reads (the invocation's state is not).
       const decision = runtime.config.decisionSampler.shouldSample(
-        parent,
+        remote,
         traceId,
         name,
         shape.kind ?? SpanKind.INTERNAL,
@@ -269,12 +270,19 @@ function startInvocation(
         return {
           span,
           shape,
-          deferred: { span, name, options, parent, newTraceId: hasParent ? undefined : traceId },
+          deferred: {
+            span,
+            name,
+            options,
+            parent: () => withInvocation(remote, state),
+            newTraceId: hasParent ? undefined : traceId,
+          },
         };
       }
       // Sampled: the SDK span gets the trace id the decision was made on.
       if (!hasParent) runtime.ids.presetNextTraceId(traceId);
     }
+    const parent = withInvocation(markAlwaysKeep(remote, rule), state);
     try {
       return { span: runtime.tracer.startSpan(name, options(), parent), shape, rule };
     } finally {
@@ -316,6 +324,9 @@ function recordBatchResult(span: Span, result: unknown): boolean {
   return true;
 }
 
+/** No trace kept: what most invocations end with, one set for all. */
+const NONE_KEPT: ReadonlySet<string> = new Set();
+
 async function endInvocation(
   runtime: TracingRuntime,
   started: StartedInvocation,
@@ -326,8 +337,11 @@ async function endInvocation(
     started.span.end();
     endOpenClientSpans(state);
     // The traces this invocation keeps: those a rule kept, and those it failed in (keep errors).
-    const kept = new Set(state.alwaysKeptTraceIds);
-    if (runtime.config.keepErrors) for (const traceId of state.failedTraceIds) kept.add(traceId);
+    const failed = runtime.config.keepErrors && state.failedTraceIds.size > 0;
+    const kept: ReadonlySet<string> =
+      state.alwaysKeptTraceIds.size === 0 && !failed
+        ? NONE_KEPT
+        : new Set([...state.alwaysKeptTraceIds, ...(failed ? state.failedTraceIds : [])]);
     const deferred = started.deferred;
     if (deferred && kept.has(deferred.span.spanContext().traceId)) makeDeferredSpan(runtime, deferred);
     // Whatever happened to the invocation's own span, the spans started under it go out.
@@ -357,7 +371,7 @@ function makeDeferredSpan(
     const made = runtime.tracer.startSpan(
       name,
       { ...options(), startTime: span.startTime },
-      markRecordOnly(parent),
+      markRecordOnly(parent()),
     );
     span.replayOnto(made);
   } catch (error) {
