@@ -84,8 +84,9 @@ export class DeferredSpan implements Span {
   }
 
   addLink(link: Link): this {
+    if (this.ended) return this;
     const links = (this.links ??= []);
-    if (!this.ended && links.length < MAX_DEFERRED_EVENTS) links.push(link);
+    if (links.length < MAX_DEFERRED_EVENTS) links.push(link);
     return this;
   }
 

@@ -1,4 +1,12 @@
-import { ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type SpanContext,
+} from '@opentelemetry/api';
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_HTTP_REQUEST_METHOD,
@@ -14,7 +22,6 @@ import {
   snsRecordContext,
   sqsRecordContext,
   takeEventBridgeContext,
-  type MessageContext,
 } from './messaging';
 import {
   ATTR_MESSAGING_BATCH_MESSAGE_COUNT,
@@ -100,18 +107,17 @@ export function describeEvent(event: unknown): EventShape {
  * still continues its producer's trace; a batch that mixes traces has no parent (it is linked).
  */
 function sqsBatch(records: unknown[]): EventShape {
-  const first = records[0] as Json;
-  const queue = arnName(first.eventSourceARN);
+  const queue = arnName((records[0] as Json).eventSourceARN);
   // The records' contexts decide the parent (and so the sampling decision); the links are made
   // from them (cached per record) only if the span is.
-  let firstFound: MessageContext | undefined;
+  let first: SpanContext | undefined; // of the first record that carries a context
   let oneTrace = true;
   for (const record of records) {
     const found = sqsRecordContext(record);
-    const traceId = found && trace.getSpanContext(found.context)?.traceId;
-    if (!found || !traceId) continue;
-    firstFound ??= found;
-    if (traceId !== trace.getSpanContext(firstFound.context)?.traceId) oneTrace = false;
+    const spanContext = found && trace.getSpanContext(found.context);
+    if (!spanContext) continue;
+    first ??= spanContext;
+    if (spanContext.traceId !== first.traceId) oneTrace = false;
   }
   let queueArns: readonly string[] | undefined;
   return {
@@ -127,10 +133,7 @@ function sqsBatch(records: unknown[]): EventShape {
       [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: records.length,
     }),
     links: () => recordLinks(records),
-    parent:
-      firstFound && oneTrace
-        ? trace.setSpanContext(ROOT_CONTEXT, trace.getSpanContext(firstFound.context)!)
-        : undefined,
+    parent: first && oneTrace ? trace.setSpanContext(ROOT_CONTEXT, first) : undefined,
     sqsBatch: true,
     queueArns: () =>
       (queueArns ??= [

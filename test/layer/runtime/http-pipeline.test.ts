@@ -278,6 +278,22 @@ describe('a connection that goes', () => {
     expect(process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap')).toHaveLength(0);
   });
 
+  test('refused at init (the collector extension not listening yet): the first post connects, nothing is warned', async () => {
+    const url = new URL(`http://127.0.0.1:${await closedPort()}/v1/traces`);
+    const client = new PipelinedHttpClient(url, {});
+    client.warm();
+    await later(50); // the refusal has come and gone
+    const receiver = await httpReceiverOn(url);
+    try {
+      await client.post(body('{"first":1}'), 'acknowledged', deadline());
+      expect(receiver.got.map((g) => g.body)).toEqual(['{"first":1}']);
+      expect(warnings()).toEqual([]);
+    } finally {
+      client.close();
+      await receiver.stop();
+    }
+  });
+
   test('the receiver restarts (every connection dropped): the next post reconnects', async () => {
     const receiver = await httpReceiver();
     const client = new PipelinedHttpClient(receiver.url, {});

@@ -108,6 +108,14 @@ describe('events of shapes the runtime does not know', () => {
 });
 
 describe('configuration that cannot be used', () => {
+  test('an endpoint neither http: nor https:: the handler runs untraced, its result unchanged, the endpoint named', async () => {
+    await freshRuntime(lambdaEnvironment('ftp://127.0.0.1:2121'));
+    expect(await handler()(httpApiEvent(), lambdaContext())).toBe(result);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('tracing could not be set up'));
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('ftp://127.0.0.1:2121'));
+    expect(receiver.requests).toHaveLength(0);
+  });
+
   test('an unknown sampler, a bad ratio and a bad flush timeout fall back to defaults, once each', async () => {
     await freshRuntime(
       lambdaEnvironment(receiver.endpoint, {
